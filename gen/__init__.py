@@ -1,0 +1,1 @@
+"""What the Model Sees: a static-site generator that trains face classifiers and explains them."""

@@ -1,0 +1,1 @@
+"""Dataset loading, splitting and subset selection."""
