@@ -1,0 +1,27 @@
+"""The build pipeline: every step that turns committed models and site sources into `docs/`.
+
+Each step is a function `run(ctx: BuildContext) -> None` named by dotted path, imported only when it
+runs. A step must skip work whose inputs are unchanged (content hashes, see gen/hashing.py) and must
+work without the dataset (ctx.data_dir is None) from what is committed under `models/`.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    docs_dir: Path  # the MkDocs docs_dir being generated
+    data_dir: Path | None  # UTKFace folder when present; steps that need it skip without it
+
+
+# Order matters: later steps read what earlier ones wrote. Owners add their step here.
+BUILD_STEPS: tuple[str, ...] = ()
+
+
+def run_steps(ctx: BuildContext, steps: tuple[str, ...] = BUILD_STEPS) -> None:
+    for dotted in steps:
+        module_name, function_name = dotted.split(":")
+        getattr(importlib.import_module(module_name), function_name)(ctx)
