@@ -7,6 +7,7 @@ from pathlib import Path
 
 from gen.config import DEFAULT_UTKFACE_DIR, MODEL_SPECS, utkface_dir_from_env
 from gen.data.utkface import DatasetError
+from gen.site.context import SiteError
 
 
 def _data_dir(value: str | None) -> Path:
@@ -35,6 +36,52 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     evaluate_all(prepare_data(_data_dir(args.data_dir)), args.only)
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    from gen.export import export_all
+    export_all(_data_dir(args.data_dir), args.only)
+
+
+def _site_data_dir(value: str | None) -> Path | None:
+    from gen.site.build import default_data_dir
+    return Path(value) if value else default_data_dir()
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    from gen.site.build import build
+    build(Path(args.site_dir), Path(args.docs_dir), _site_data_dir(args.data_dir))
+
+
+def cmd_render(args: argparse.Namespace) -> None:
+    from gen.site.build import generate
+    generate(Path(args.docs_dir), _site_data_dir(args.data_dir))
+
+
+def cmd_samples_add(args: argparse.Namespace) -> None:
+    from gen.site.samples import add_samples, parse_box, parse_labels
+    added = add_samples([Path(p) for p in args.photos], parse_labels(args.label),
+                        parse_box(args.box) if args.box else None, args.source)
+    print(f"added {', '.join(added)} to site_src/samples/; the next `python -m gen build` explains them")
+
+
+def _add_site_steps(steps: argparse._SubParsersAction) -> None:
+    from gen.config import BUILD_DIR, DOCS_DIR, GENDERS, RACES
+    for name, run, text in (("build", cmd_build, "every build step, then the site into build/ (kept if it fails)"),
+                            ("render", cmd_render, "every build step into docs/ (for `mkdocs serve`), no site")):
+        step = steps.add_parser(name, help=text)
+        _add_data_dir(step)
+        step.add_argument("--docs-dir", default=str(DOCS_DIR), help="generated MkDocs sources (default: docs/)")
+        if name == "build":
+            step.add_argument("--site-dir", default=str(BUILD_DIR), help="the built site (default: build/)")
+        step.set_defaults(run=run)
+    samples = steps.add_parser("samples", help="curated sample faces").add_subparsers(dest="action", required=True)
+    add = samples.add_parser("add", help="add photos as samples (checked, cropped square, 200x200 JPEG)")
+    add.add_argument("photos", nargs="+", metavar="PHOTO")
+    add.add_argument("--label", required=True, help=f"race={'|'.join(RACES)},gender={'|'.join(GENDERS)},age=YEARS")
+    add.add_argument("--box", help="face box x,y,w,h in pixels (default: the centred square)")
+    add.add_argument("--source", help="credit line for the manifest (default: the file name)")
+    add.set_defaults(run=cmd_samples_add)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gen", description=__doc__)
     steps = parser.add_subparsers(dest="step", required=True)
@@ -42,12 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(report)
     report.set_defaults(run=cmd_data_report)
     for name, run, text in (("train", cmd_train, "train the models into models/"),
-                            ("evaluate", cmd_evaluate, "evaluate the models on the test split")):
+                            ("evaluate", cmd_evaluate, "evaluate the models on the test split"),
+                            ("export", cmd_export, "convert changed models to TF.js (quantised if harmless)")):
         step = steps.add_parser(name, help=text)
         _add_data_dir(step)
         step.add_argument("--only", nargs="+", choices=sorted(MODEL_SPECS), metavar="NAME",
                           help=f"only these models ({', '.join(MODEL_SPECS)})")
         step.set_defaults(run=run)
+    _add_site_steps(steps)
     return parser
 
 
@@ -55,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except DatasetError as error:
+    except (DatasetError, SiteError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
