@@ -1,0 +1,21 @@
+"""Grad-CAM (Selvaraju et al., 2017): how much each place in the last feature map pushes the class.
+
+    w_k = mean_ij dY/dA_k[i, j]          L = ReLU(sum_k w_k A_k)
+
+Y is the target class probability; A the last spatial feature map (8 x 8 for our models).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from gen.explain.base import Explanation, class_activation_map
+from gen.keras import keras
+
+
+def _mean_gradient(features: np.ndarray, gradients: np.ndarray, score: np.ndarray) -> np.ndarray:
+    return gradients.mean(axis=(1, 2))
+
+
+def grad_cam(model: keras.Model, images: np.ndarray, targets: np.ndarray) -> Explanation:
+    """Grad-CAM maps (n, H, W), raw, from zero upwards."""
+    return class_activation_map(model, images, targets, _mean_gradient)

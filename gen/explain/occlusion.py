@@ -1,0 +1,44 @@
+"""Occlusion (Zeiler & Fergus, 2014): cover a window of the face and see how far the class drops.
+
+    M(p) = mean over windows W containing p of [F(x) - F(x with W filled)]
+
+A positive value means covering that place lowers the target probability (evidence for the class).
+All windowed copies of several images go through the model as one batch.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from gen.explain.base import Explanation, check_inputs, groups, predict
+from gen.keras import keras
+
+
+def window_masks(height: int, width: int, window: int, stride: int) -> np.ndarray:
+    """Boolean masks (windows, H, W); the last row and column of windows touch the image edge."""
+    def starts(length: int) -> list[int]:
+        positions = list(range(0, length - window + 1, stride))
+        return positions if positions[-1] == length - window else positions + [length - window]
+
+    masks = [np.zeros((height, width), bool) for _ in range(len(starts(height)) * len(starts(width)))]
+    for mask, (row, col) in zip(masks, [(r, c) for r in starts(height) for c in starts(width)]):
+        mask[row:row + window, col:col + window] = True
+    return np.stack(masks)
+
+
+def occlusion(model: keras.Model, images: np.ndarray, targets: np.ndarray, window: int = 8, stride: int = 4,
+              fill: float = 0.0) -> Explanation:
+    """Probability drop per pixel (n, H, W), averaged over the windows that cover it."""
+    images, targets = check_inputs(model, images, targets)
+    masks = window_masks(images.shape[1], images.shape[2], window, stride)
+    coverage = masks.sum(axis=0)
+    probabilities = predict(model, images)
+    original = probabilities[np.arange(len(targets)), targets]
+    maps = np.empty(images.shape[:3], np.float32)
+    for part in groups(len(images), len(masks)):
+        chunk = images[part]
+        occluded = np.where(masks[None, :, :, :, None], np.float32(fill), chunk[:, None])
+        flat = predict(model, occluded.reshape(-1, *chunk.shape[1:]))
+        dropped = original[part, None] - flat[np.arange(len(flat)), np.repeat(targets[part], len(masks))] \
+            .reshape(len(chunk), len(masks))
+        maps[part] = np.einsum("nw,whv->nhv", dropped, masks) / coverage
+    return Explanation(maps=maps, probabilities=probabilities)

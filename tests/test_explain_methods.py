@@ -1,0 +1,138 @@
+"""Known answers and invariants of the explanation methods (no dataset, no published model needed)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.explain_helpers import CORNERS, SIZE, planted_faces, trained_classifier
+from gen.explain import METHODS, grad_cam, integrated_gradients, occlusion, smoothgrad, target_layer
+from gen.explain.integrated_gradients import quadrature
+from gen.keras import keras
+
+
+@pytest.fixture(scope="module")
+def tiny() -> keras.Model:
+    return trained_classifier()
+
+
+def linear_model(seed: int = 0) -> tuple[keras.Model, np.ndarray]:
+    """F(x) = w . x + b: its IG is exactly (x - x') * w whatever the rule or the number of steps."""
+    w = np.random.default_rng(seed).normal(size=(SIZE * SIZE * 3, 1)).astype(np.float32)
+    inputs = keras.Input((SIZE, SIZE, 3))
+    outputs = keras.layers.Dense(1)(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, outputs)
+    model.layers[-1].set_weights([w, np.array([0.3], np.float32)])
+    return model, w.reshape(SIZE, SIZE, 3)
+
+
+def planted_cam_model() -> keras.Model:
+    """Red light in a region -> class 1. The 8 x 8 ReLU map is the red channel pooled, so Grad-CAM
+    for class 1 must light up exactly where the red square is."""
+    inputs = keras.Input((SIZE, SIZE, 3))
+    red = keras.layers.Conv2D(1, 1, use_bias=False)(inputs)
+    pooled = keras.layers.AveragePooling2D(SIZE // 8)(red)
+    spatial = keras.layers.ReLU(name="anything")(pooled)
+    score = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(spatial))
+    model = keras.Model(inputs, score)
+    model.layers[1].set_weights([np.array([1.0, 0.0, 0.0], np.float32).reshape(1, 1, 3, 1)])
+    model.layers[-1].set_weights([np.array([[-0.05, 0.05]], np.float32), np.zeros(2, np.float32)])
+    return model
+
+
+def test_target_layer_is_found_by_structure() -> None:
+    model = planted_cam_model()
+    assert target_layer(model).name == "anything"  # the last 4-D map, GAP and Dense come after it
+
+
+@pytest.mark.parametrize("rule", ["trapezoid", "gauss-legendre"])
+@pytest.mark.parametrize("baseline", ["black", "blurred", "mean"])
+def test_ig_on_a_linear_model_is_input_difference_times_weights(rule: str, baseline: str) -> None:
+    model, w = linear_model()
+    images = np.random.default_rng(1).uniform(0, 255, (3, SIZE, SIZE, 3)).astype(np.float32)
+    mean = images.mean(axis=0)
+    result = integrated_gradients(model, images, np.zeros(3, int), baseline=baseline, steps=4, rule=rule,
+                                  mean_image=mean)
+    from gen.explain.integrated_gradients import make_baseline
+    expected = (images - make_baseline(baseline, images, mean)) * w
+    np.testing.assert_allclose(result.attributions, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(result.maps, expected.sum(axis=-1), rtol=1e-4, atol=1e-3)
+    assert np.all(np.abs(result.delta) < 1e-3 * np.abs(expected.sum(axis=(1, 2, 3))) + 1e-2)
+
+
+def test_ig_completeness_delta_is_small_on_a_trained_cnn(tiny: keras.Model) -> None:
+    images, labels = planted_faces(6, seed=3)
+    result = integrated_gradients(tiny, images, labels, steps=32)
+    gain = result.attributions.sum(axis=(1, 2, 3)) - result.delta
+    assert np.median(np.abs(result.delta) / np.abs(gain)) < 0.01
+
+
+@pytest.mark.parametrize("rule", ["trapezoid", "gauss-legendre"])
+def test_ig_converges_with_more_steps(tiny: keras.Model, rule: str) -> None:
+    images, labels = planted_faces(4, seed=4)
+    few, many = (np.abs(integrated_gradients(tiny, images, labels, steps=s, rule=rule).delta).mean() for s in (4, 64))
+    assert many < few / 5
+
+
+def test_quadrature_weights_integrate_polynomials() -> None:
+    nodes, weights = quadrature("gauss-legendre", 5)
+    assert np.isclose(weights @ nodes**7, 1 / 8, atol=1e-6)  # exact up to degree 2 * 5 - 1
+    nodes, weights = quadrature("trapezoid", 3)
+    np.testing.assert_allclose(nodes, [0, 0.5, 1]) and np.testing.assert_allclose(weights, [0.25, 0.5, 0.25])
+
+
+def red_square(rows: slice, cols: slice) -> np.ndarray:
+    image = np.zeros((1, SIZE, SIZE, 3), np.float32)
+    image[0, rows, cols, 0] = 255.0
+    return image
+
+
+def test_grad_cam_highlights_the_planted_region() -> None:
+    rows, cols = slice(8, 16), slice(20, 28)
+    result = grad_cam(planted_cam_model(), red_square(rows, cols), np.array([1]))
+    inside = result.maps[0, rows, cols].sum()
+    assert result.coarse.shape == (1, 8, 8) and result.maps.shape == (1, SIZE, SIZE)
+    assert inside / result.maps[0].sum() > 0.6  # bilinear upsampling spreads a little past the edge
+    peak = np.unravel_index(result.maps[0].argmax(), result.maps[0].shape)
+    assert rows.start <= peak[0] < rows.stop and cols.start <= peak[1] < cols.stop
+
+
+def test_grad_cam_for_the_other_class_is_empty() -> None:
+    """Red is evidence against class 0, and Grad-CAM keeps only positive evidence."""
+    result = grad_cam(planted_cam_model(), red_square(slice(8, 16), slice(20, 28)), np.array([0]))
+    assert result.maps.max() == 0.0
+
+
+def test_occlusion_finds_the_planted_region() -> None:
+    rows, cols = slice(16, 24), slice(0, 8)
+    result = occlusion(planted_cam_model(), red_square(rows, cols), np.array([1]), window=8, stride=4)
+    peak = np.unravel_index(result.maps[0].argmax(), result.maps[0].shape)
+    assert rows.start <= peak[0] < rows.stop and cols.start <= peak[1] < cols.stop
+    assert result.maps[0, :8, 16:].max() == pytest.approx(0.0, abs=1e-7)  # far from the square: no drop
+
+
+def test_smoothgrad_is_reproducible_and_noise_dependent(tiny: keras.Model) -> None:
+    images, labels = planted_faces(2, seed=5)
+    first = smoothgrad(tiny, images, labels, samples=8, seed=1).maps
+    np.testing.assert_array_equal(first, smoothgrad(tiny, images, labels, samples=8, seed=1).maps)
+    assert not np.allclose(first, smoothgrad(tiny, images, labels, samples=8, seed=2).maps)
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_method_has_one_call_shape(tiny: keras.Model, name: str) -> None:
+    images, labels = planted_faces(3, seed=6)
+    result = METHODS[name](tiny, images, labels)
+    assert result.maps.shape == (3, SIZE, SIZE) and result.maps.dtype == np.float32
+    assert np.isfinite(result.maps).all() and np.abs(result.maps).max() > 0
+    assert result.probabilities.shape == (3, len(CORNERS))
+
+
+def test_bad_inputs_are_refused(tiny: keras.Model) -> None:
+    images, labels = planted_faces(2)
+    with pytest.raises(ValueError, match="targets"):
+        grad_cam(tiny, images, labels[:1])
+    with pytest.raises(ValueError, match="class indices"):
+        grad_cam(tiny, images, np.array([0, 7]))
+    with pytest.raises(ValueError, match="images must be"):
+        grad_cam(tiny, images[:, :16], labels)
+    with pytest.raises(ValueError, match="mean_image"):
+        integrated_gradients(tiny, images, labels, baseline="mean")
