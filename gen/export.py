@@ -1,0 +1,225 @@
+"""`python -m gen export`: every Keras model to TF.js Layers format, for the in-browser "try it" page.
+
+Why the Layers format (not a graph model): the page computes Grad-CAM live, which needs the output of an
+inner layer ("features") and gradients through the layers after it; only the Layers API exposes those.
+
+Weights are quantised only when it costs (almost) nothing: each candidate (uint8, then float16, the
+smallest first) is converted, loaded back from the exported files exactly as shipped, and scored on the
+test split; the first whose accuracy is within MAX_ACCURACY_CHANGE points of the Keras model's is
+shipped. Both figures go into the committed `models/<name>/export.json`, together with the sha256 of
+the Keras model, so an unchanged model is never converted again.
+
+The build step `publish` copies the committed exports into `docs/models/` with one page-facing index.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gen.config import MODEL_SPECS, MODELS_DIR, SITE_SRC
+from gen.hashing import file_digest, tree_digest
+from gen.pipeline import BuildContext
+
+EXPORT_DIR = "tfjs"  # models/<name>/tfjs/: model.json + weight shards, committed
+RECORD_FILE = "export.json"
+CALIBRATION_FILE = "analysis/age_calibration.json"  # under models/, written by the age step; optional
+INDEX_FILE = "index.json"  # docs/models/index.json: what the page reads first
+MAX_ACCURACY_CHANGE = 0.5  # percentage points of test-split accuracy a quantisation may cost
+QUANTISATIONS = ("uint8", "float16")  # tried smallest first
+
+
+@dataclass(frozen=True)
+class TestFaces:
+    """The test split as the export measures it: raw 0-255 pixels and each task's labels."""
+
+    pixels: np.ndarray  # (n, size, size, 3) uint8
+    labels: dict[str, np.ndarray]  # task -> class index per face
+    data_hash: str
+
+
+def test_faces(data_dir: Path) -> TestFaces:
+    """Load the dataset once and keep only the test split (the split is fixed by the seed)."""
+    from gen.data.prepared import prepare_data
+
+    data = prepare_data(data_dir)
+    test = data.split["test"]
+    tasks = {spec.task for spec in MODEL_SPECS.values()}
+    return TestFaces(data.dataset.pixels[test], {t: data.dataset.labels(t)[test] for t in tasks},
+                     data.dataset.fingerprint)
+
+
+def read_record(model_dir: Path) -> dict | None:
+    path = model_dir / RECORD_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def is_current(model_dir: Path, need_measured: bool = False) -> bool:
+    """True when the committed export was made from this exact model.keras and not edited since."""
+    record = read_record(model_dir)
+    export = model_dir / EXPORT_DIR
+    if record is None or not (export / "model.json").exists():
+        return False
+    if need_measured and record["test_accuracy"] is None:
+        return False
+    return (record["keras_sha256"] == file_digest(model_dir / "model.keras")
+            and record["tfjs_sha256"] == tree_digest(export))
+
+
+def accuracy(model, faces: TestFaces, task: str) -> float:
+    """Test-split accuracy in percent."""
+    probabilities = model.predict(faces.pixels.astype(np.float32), batch_size=512, verbose=0)
+    return float(100.0 * np.mean(probabilities.argmax(axis=1) == faces.labels[task]))
+
+
+def for_tfjs(topology: dict) -> dict:
+    """The Keras topology with what TF.js 4.22 refuses removed; the computation is unchanged.
+
+    - SeparableConv2D configs carry the base convolution's kernel_initializer/regularizer/constraint,
+      which Keras ignores for that layer but TF.js rejects ("invalid for SeparableConv2D").
+    - training_config (optimizer, loss): the page never trains, and TF.js cannot read every optimizer.
+    """
+    topology = dict(topology)
+    topology.pop("training_config", None)
+    for layer in topology["model_config"]["config"]["layers"]:
+        if layer["class_name"] == "SeparableConv2D":
+            for key in ("kernel_initializer", "kernel_regularizer", "kernel_constraint"):
+                layer["config"].pop(key, None)
+    return topology
+
+
+def convert(model, out_dir: Path, quantisation: str | None):
+    """Write the TF.js files and load them back as shipped (quantised weights dequantised), for scoring."""
+    import tensorflowjs as tfjs
+
+    tfjs.converters.save_keras_model(model, str(out_dir),
+                                     quantization_dtype_map={quantisation: "*"} if quantisation else None)
+    path = out_dir / "model.json"
+    artifacts = json.loads(path.read_text())
+    artifacts["modelTopology"] = for_tfjs(artifacts["modelTopology"])
+    path.write_text(json.dumps(artifacts))
+    return tfjs.converters.load_keras_model(str(path))
+
+
+def export_model(name: str, faces: TestFaces | None, models_dir: Path = MODELS_DIR) -> dict:
+    """Convert one model (quantised when measured harmless) into models/<name>/tfjs and record it."""
+    import tensorflowjs as tfjs
+
+    from gen.keras import keras
+
+    model_dir = models_dir / name
+    task = MODEL_SPECS[name].task if name in MODEL_SPECS else json.loads(
+        (model_dir / "metadata.json").read_text())["task"]
+    model = keras.models.load_model(model_dir / "model.keras")
+    with tempfile.TemporaryDirectory(prefix="export-", dir=model_dir) as scratch:
+        candidates = {None: Path(scratch) / "float32"}
+        measured: dict[str, float] | None = None
+        chosen: str | None = None
+        if faces is None:
+            convert(model, candidates[None], None)
+            print(f"[export] {name}: no dataset, so quantisation is not measured: shipping float32",
+                  file=sys.stderr)
+        else:
+            measured = {"keras": accuracy(model, faces, task)}
+            for quantisation in QUANTISATIONS:
+                candidates[quantisation] = Path(scratch) / quantisation
+                measured[quantisation] = accuracy(convert(model, candidates[quantisation], quantisation),
+                                                  faces, task)
+                if chosen is None and abs(measured[quantisation] - measured["keras"]) <= MAX_ACCURACY_CHANGE:
+                    chosen = quantisation
+            if chosen is None:
+                convert(model, candidates[None], None)
+        target = model_dir / EXPORT_DIR
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.move(str(candidates[chosen]), target)
+    weights = sum(p.stat().st_size for p in target.glob("*.bin"))
+    record = {
+        "model": name,
+        "format": "TF.js Layers model (model.json + weight shards)",
+        "converter": f"tensorflowjs {tfjs.__version__}",
+        "quantisation": chosen,
+        "rule": f"the smallest of {', '.join(QUANTISATIONS)} whose test-split accuracy is within "
+                f"{MAX_ACCURACY_CHANGE} points of the Keras model's, else float32",
+        "test_accuracy": measured,  # percent; None when exported without the dataset
+        "accuracy_change": None if measured is None or chosen is None else measured[chosen] - measured["keras"],
+        "test_faces": None if faces is None else len(faces.pixels),
+        "data_hash": None if faces is None else faces.data_hash,
+        "weights_bytes": weights,
+        "keras_sha256": file_digest(model_dir / "model.keras"),
+        "tfjs_sha256": tree_digest(target),
+    }
+    (model_dir / RECORD_FILE).write_text(json.dumps(record, indent=1) + "\n")
+    print(f"[export] {name}: {chosen or 'float32'}, {weights / 1024:.0f} KiB of weights"
+          + ("" if measured is None else f", test accuracy {measured}"), file=sys.stderr)
+    return record
+
+
+def exported_names(models_dir: Path = MODELS_DIR) -> list[str]:
+    """The published models that exist on disk, in MODEL_SPECS order."""
+    return [name for name in MODEL_SPECS if (models_dir / name / "model.keras").exists()]
+
+
+def export_all(data_dir: Path | None, names: list[str] | None = None,
+               models_dir: Path = MODELS_DIR) -> dict[str, dict]:
+    """Export each model whose Keras file changed (or that was exported without measuring quantisation)."""
+    names = names or exported_names(models_dir)
+    measure = data_dir is not None and data_dir.is_dir()
+    stale = [n for n in names if not is_current(models_dir / n, need_measured=measure)]
+    for name in sorted(set(names) - set(stale)):
+        print(f"[export] {name}: unchanged, kept", file=sys.stderr)
+    faces = test_faces(data_dir) if stale and measure else None
+    return {name: export_model(name, faces, models_dir) for name in stale}
+
+
+def page_metadata(name: str, models_dir: Path = MODELS_DIR, calibration: dict | None = None) -> dict:
+    """What the page needs to run and label one model: nothing the page shows is typed into its JS."""
+    metadata = json.loads((models_dir / name / "metadata.json").read_text())
+    record = read_record(models_dir / name) or {}
+    return {
+        "name": name,
+        "task": metadata["task"],
+        "labels": metadata["labels"],
+        "input_size": metadata["input_size"],
+        "feature_layer": metadata["feature_layer"],
+        "training_subset": metadata.get("training_subset"),
+        "url": f"{name}/model.json",
+        "quantisation": record.get("quantisation"),
+        "test_accuracy": record.get("test_accuracy"),
+        "calibration": (calibration or {}).get(name),
+    }
+
+
+def publish(ctx: BuildContext, models_dir: Path = MODELS_DIR, site_src: Path = SITE_SRC) -> None:
+    """Build step: bring exports up to date, copy them and the samples to docs/models/, write the page index."""
+    names = exported_names(models_dir)
+    if not names:
+        print("[export] no models under models/: the try-it page will have nothing to load", file=sys.stderr)
+        return
+    stale = [n for n in names if not is_current(models_dir / n)]
+    if stale:
+        export_all(ctx.data_dir, stale, models_dir)
+    calibration_path = models_dir / CALIBRATION_FILE
+    calibration = json.loads(calibration_path.read_text()) if calibration_path.exists() else None
+    out = ctx.docs_dir / "models"
+    for name in names:
+        shutil.rmtree(out / name, ignore_errors=True)
+        shutil.copytree(models_dir / name / EXPORT_DIR, out / name)
+    index = {"models": {name: page_metadata(name, models_dir, calibration) for name in names},
+             "samples": publish_samples(out / "samples", site_src)}
+    (out / INDEX_FILE).write_text(json.dumps(index, indent=1) + "\n")
+
+
+def publish_samples(out: Path, site_src: Path = SITE_SRC) -> list[dict]:
+    """Copy the curated sample JPEGs next to the models: the page fetches them while loading, with the
+    models, so picking one later needs no request."""
+    manifest = json.loads((site_src / "samples" / "manifest.json").read_text())
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for sample in manifest["samples"]:
+        shutil.copy2(site_src / "samples" / sample["file"], out / sample["file"])
+    return [{"id": s["id"], "file": f"{out.name}/{s['file']}", "labels": s["labels"]} for s in manifest["samples"]]

@@ -1,0 +1,174 @@
+// The models in the browser: loading, predicting, Grad-CAM and Integrated Gradients with TF.js.
+//
+// The same definitions as the Python side (gen/explain/): the score explained is the target class
+// *probability*; Grad-CAM weights each channel of the "features" map by its mean gradient and keeps
+// the positive part of the weighted sum; Integrated Gradients integrates input gradients along the
+// straight path from a black image with Gauss-Legendre nodes and reports the completeness delta.
+// Every tensor is made inside tf.tidy (or disposed by hand where a value must outlive a tidy), so the
+// tensor count stays flat however many photos a visitor tries.
+
+/* global tf */
+
+/** Load one model listed in docs/models/index.json and prepare its Grad-CAM pieces. */
+export async function loadModel(info, baseUrl) {
+  const model = await tf.loadLayersModel(new URL(info.url, baseUrl).href);
+  const names = model.layers.map((layer) => layer.name);
+  const at = names.indexOf(info.feature_layer);
+  if (at < 0) throw new Error(`${info.name}: no layer named ${info.feature_layer}`);
+  const head = model.layers.slice(at + 1);
+  head.forEach((layer, i) => {
+    const previous = i ? head[i - 1] : model.layers[at];
+    const inputs = layer.inboundNodes[0].inboundLayers;
+    if (inputs.length !== 1 || inputs[0] !== previous) {
+      throw new Error(`${info.name}: the layers after ${info.feature_layer} are not a simple chain`);
+    }
+  });
+  const features = tf.model({ inputs: model.inputs, outputs: model.layers[at].output });
+  return { info, model, features, head };
+}
+
+/** A [1, size, size, 3] float tensor of raw 0-255 pixels, as the models take them. */
+export function pixelsTensor(rgb, size) {
+  return tf.tensor4d(Float32Array.from(rgb), [1, size, size, 3]);
+}
+
+/** Class probabilities of every model for one RGB input: {name: Float32Array}. */
+export function predictAll(entries, rgb, size) {
+  const outputs = tf.tidy(() => {
+    const x = pixelsTensor(rgb, size);
+    return entries.map((entry) => entry.model.predict(x));
+  });
+  const result = {};
+  entries.forEach((entry, i) => { result[entry.info.name] = outputs[i].dataSync(); });
+  tf.dispose(outputs);
+  return result;
+}
+
+/** The target class's probability summed over a batch; a one-hot product, because gather's gradient
+ * (UnsortedSegmentSum) has no wasm kernel. */
+function classScore(probabilities, target) {
+  return probabilities.mul(tf.oneHot([target], probabilities.shape[1])).sum();
+}
+
+function applyHead(entry, features) {
+  return entry.head.reduce((x, layer) => layer.apply(x, { training: false }), features);
+}
+
+/**
+ * Grad-CAM of class `target`: ReLU(sum_k mean_ij(dp/dA_k) A_k) on the feature map, raw (not
+ * normalised), as {map: Float32Array(h*w), h, w, probability}.
+ */
+export function gradCam(entry, rgb, size, target) {
+  const [cam, probability] = tf.tidy(() => {
+    const maps = entry.features.predict(pixelsTensor(rgb, size));
+    const score = (a) => classScore(applyHead(entry, a), target);
+    const { value, grad } = tf.valueAndGrad(score)(maps);
+    const weights = grad.mean([1, 2]);
+    return [tf.relu(maps.mul(weights.expandDims(1).expandDims(1)).sum(-1)).squeeze([0]), value];
+  });
+  const [h, w] = cam.shape;
+  const result = { map: cam.dataSync(), h, w, probability: probability.dataSync()[0] };
+  tf.dispose([cam, probability]);
+  return result;
+}
+
+/** Gauss-Legendre nodes on [0, 1] and weights summing to 1 (Newton's method on P_n). */
+export function gaussLegendre(n) {
+  const nodes = new Float64Array(n);
+  const weights = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let x = Math.cos(Math.PI * (i + 0.75) / (n + 0.5));
+    let derivative = 1;
+    for (let iteration = 0; iteration < 100; iteration++) {
+      let p0 = 1, p1 = x;
+      for (let k = 2; k <= n; k++) [p0, p1] = [p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k];
+      derivative = n * (x * p1 - p0) / (x * x - 1);
+      const step = p1 / derivative;
+      x -= step;
+      if (Math.abs(step) < 1e-15) break;
+    }
+    nodes[n - 1 - i] = (x + 1) / 2;
+    weights[n - 1 - i] = 1 / ((1 - x * x) * derivative * derivative); // 2/(...) on [-1,1], halved
+  }
+  return { nodes, weights };
+}
+
+/**
+ * Integrated Gradients from a black image: per-pixel signed RGB sum of the attributions, and the
+ * completeness delta sum(attributions) - (F(x) - F(black)). Runs `batch` path points per step and
+ * yields to the page between steps (onProgress(done, total)), so the page stays responsive.
+ */
+export async function integratedGradients(entry, rgb, size, target, steps, onProgress, batch = 8) {
+  const { nodes, weights } = gaussLegendre(steps);
+  const x = pixelsTensor(rgb, size);
+  const score = (images) => classScore(entry.model.apply(images, { training: false }), target);
+  const gradient = tf.grad(score);
+  let total = tf.zerosLike(x);
+  for (let start = 0; start < steps; start += batch) {
+    const end = Math.min(steps, start + batch);
+    const next = tf.tidy(() => {
+      const alphas = tf.tensor1d(Array.from(nodes.slice(start, end)), 'float32').reshape([-1, 1, 1, 1]);
+      const w = tf.tensor1d(Array.from(weights.slice(start, end)), 'float32').reshape([-1, 1, 1, 1]);
+      const path = alphas.mul(x); // the black baseline is 0, so baseline + a (x - baseline) = a x
+      return total.add(gradient(path).mul(w).sum(0, true));
+    });
+    total.dispose();
+    total = next;
+    onProgress?.(end, steps);
+    await tf.nextFrame();
+  }
+  const [map, delta] = tf.tidy(() => {
+    const attributions = x.mul(total);
+    const probabilities = entry.model.predict(tf.concat([x, tf.zerosLike(x)]));
+    const gain = probabilities.gather([target], 1).reshape([2]);
+    const difference = gain.slice([0], [1]).sub(gain.slice([1], [1]));
+    return [attributions.sum(-1).squeeze([0]), attributions.sum().sub(difference.sum())];
+  });
+  const result = { map: map.dataSync(), h: size, w: size, delta: delta.dataSync()[0] };
+  tf.dispose([map, delta, x, total]);
+  return result;
+}
+
+// ---- drawing heatmaps ----
+
+// Sequential ramp for "how much" (dark violet -> red -> yellow), and a diverging one for signed values.
+const RAMP = [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]];
+const POSITIVE = [214, 39, 40];
+const NEGATIVE = [31, 119, 180];
+
+function ramp(t) {
+  const x = Math.min(Math.max(t, 0), 1) * (RAMP.length - 1);
+  const i = Math.min(Math.floor(x), RAMP.length - 2);
+  const f = x - i;
+  return RAMP[i].map((c, k) => Math.round(c + f * (RAMP[i + 1][k] - c)));
+}
+
+/**
+ * Draw `image` (a canvas of the crop) and a heatmap over it onto `canvas`. `scale` maps values to 0..1
+ * (callers pass the same scale to maps they want compared); signed maps use red/blue.
+ */
+export function drawHeatmap(canvas, image, { map, h, w }, scale, signed = false) {
+  const small = new OffscreenCanvas(w, h);
+  const context = small.getContext('2d');
+  const pixels = context.createImageData(w, h);
+  for (let i = 0; i < map.length; i++) {
+    const t = scale > 0 ? map[i] / scale : 0;
+    const colour = signed ? (t >= 0 ? POSITIVE : NEGATIVE) : ramp(t);
+    pixels.data.set([...colour, Math.round(255 * Math.min(1, signed ? Math.abs(t) : 0.25 + 0.6 * t))], i * 4);
+  }
+  context.putImageData(pixels, 0, 0);
+  const target = canvas.getContext('2d');
+  target.imageSmoothingEnabled = true;
+  target.imageSmoothingQuality = 'high';
+  target.drawImage(image, 0, 0, canvas.width, canvas.height);
+  target.drawImage(small, 0, 0, canvas.width, canvas.height);
+}
+
+/** The largest absolute value of several maps: one colour scale for maps shown side by side. */
+export function sharedScale(maps, quantile = 1) {
+  let values = [];
+  for (const { map } of maps) values = values.concat(Array.from(map, Math.abs));
+  if (!values.length) return 0;
+  values.sort((a, b) => a - b);
+  return values[Math.min(values.length - 1, Math.floor(quantile * (values.length - 1)))];
+}
