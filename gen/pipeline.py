@@ -7,6 +7,7 @@ work without the dataset (ctx.data_dir is None) from what is committed under `mo
 from __future__ import annotations
 
 import importlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +19,15 @@ class BuildContext:
 
 
 # Order matters: later steps read what earlier ones wrote. Owners add their step here.
-BUILD_STEPS: tuple[str, ...] = ()
+BUILD_STEPS: tuple[str, ...] = (
+    "gen.site.figures:run",  # data and model figures for the site's own pages
+    "gen.site.render:run",  # must stay last: pages read what every step above wrote
+)
 
 
 def run_steps(ctx: BuildContext, steps: tuple[str, ...] = BUILD_STEPS) -> None:
     for dotted in steps:
+        started = time.monotonic()
         module_name, function_name = dotted.split(":")
         getattr(importlib.import_module(module_name), function_name)(ctx)
+        print(f"[build] {dotted} done in {time.monotonic() - started:.1f} s", flush=True)

@@ -1,0 +1,1 @@
+"""The article site: template context, page rendering, figures, the MkDocs build and curated samples."""

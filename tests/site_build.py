@@ -1,0 +1,65 @@
+"""The one site build that the build-based tests share (tests/test_site_*.py and other areas' page tests).
+
+Building takes seconds to minutes, so it happens once per test session, from the committed models into
+a temporary folder; `build/` and `docs/` of the working tree are never touched. Import the fixtures:
+`from tests.site_build import built_site, served_site`.
+"""
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from gen.site.build import build
+from gen.site.render import nav_pages
+
+
+@dataclass(frozen=True)
+class BuiltSite:
+    """Where the shared build put the generated docs and the site, and the site's pages."""
+
+    docs_dir: Path
+    site_dir: Path
+
+    def page_paths(self) -> dict[str, str]:
+        """{nav page: its URL path under the site root}, e.g. '02-data.md' -> '02-data/'."""
+        return {name: "" if name == "index.md" else f"{name.removesuffix('.md')}/" for name in nav_pages()}
+
+
+@functools.cache
+def _build_once() -> BuiltSite:
+    root = Path(tempfile.mkdtemp(prefix="site-test-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    site = BuiltSite(docs_dir=root / "docs", site_dir=root / "site")
+    build(site_dir=site.site_dir, docs_dir=site.docs_dir, data_dir=None, cache_dir=root / "publish-cache")
+    return site
+
+
+@pytest.fixture(scope="session")
+def built_site() -> BuiltSite:
+    """The site built from the committed models (once per session)."""
+    return _build_once()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        """Keep test output clean; failed requests are checked in the browser instead."""
+
+
+@pytest.fixture(scope="session")
+def served_site(built_site: BuiltSite):
+    """The built site over HTTP on localhost (browsers refuse model fetches from file://); yields its URL."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site.site_dir))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()

@@ -1,0 +1,80 @@
+"""The built site in Chromium: every page loads cleanly, offline-safe, typeset, and fits a phone.
+
+Runs Debian's chromium through Playwright against the shared build served on localhost. "Off-site" is any
+request to a host other than that server: the article must work with no network at all.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.site_build import BuiltSite, built_site, served_site  # noqa: F401 - shared fixtures
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="needs Debian's chromium at /usr/bin/chromium (`make browser` installs it)")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def visit(browser, url: str, viewport: dict[str, int], mobile: bool = False) -> dict:
+    """Load `url` and report console errors, failed and off-site requests, math and page width."""
+    context = browser.new_context(viewport=viewport, is_mobile=mobile, has_touch=mobile)
+    page = context.new_page()
+    origin = urlparse(url).netloc
+    problems: dict[str, list[str]] = {"console": [], "failed": [], "offsite": []}
+    page.on("console", lambda m: problems["console"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems["console"].append(str(error)))
+    page.on("requestfailed", lambda r: problems["failed"].append(f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: problems["failed"].append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
+
+    def check_host(request) -> None:
+        parsed = urlparse(request.url)
+        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.netloc != origin:
+            problems["offsite"].append(request.url)
+    page.on("request", check_host)
+    page.goto(url, wait_until="networkidle")
+    has_math = page.locator(".arithmatex").count() > 0
+    if has_math:
+        page.wait_for_selector("mjx-container", state="attached", timeout=20_000)
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
+        page.evaluate("() => MathJax.startup.promise")
+    result = {**problems, "has_math": has_math,
+              "unrendered_math": page.locator(".arithmatex:not(:has(mjx-container))").count(),
+              "overflow": page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")}
+    context.close()
+    return result
+
+
+@pytest.mark.parametrize("page_name", BuiltSite(Path(), Path()).page_paths())
+def test_page_loads_cleanly_and_typesets(browser, served_site, built_site, page_name):  # noqa: F811
+    report = visit(browser, served_site + built_site.page_paths()[page_name], {"width": 1280, "height": 900})
+    assert report["console"] == [], f"{page_name}: console errors"
+    assert report["failed"] == [], f"{page_name}: failed requests"
+    assert report["offsite"] == [], f"{page_name}: requests to other hosts"
+    assert report["unrendered_math"] == 0, f"{page_name}: formulas MathJax did not typeset"
+
+
+@pytest.mark.parametrize("page_name", BuiltSite(Path(), Path()).page_paths())
+def test_phone_viewport_has_no_horizontal_scroll(browser, served_site, built_site, page_name):  # noqa: F811
+    report = visit(browser, served_site + built_site.page_paths()[page_name], PHONE, mobile=True)
+    assert report["overflow"] <= 0, f"{page_name}: {report['overflow']} px wider than a {PHONE['width']} px phone"
+    assert report["console"] == [] and report["failed"] == [] and report["offsite"] == []
+
+
+def test_math_page_exists(browser, served_site, built_site):  # noqa: F811
+    """At least the models page carries a formula, so the MathJax check above is not vacuous."""
+    assert visit(browser, served_site + built_site.page_paths()["03-models.md"],
+                 {"width": 1280, "height": 900})["has_math"]
