@@ -6,6 +6,7 @@ that needs data the pipeline has not produced fails the build with the file to p
 """
 from __future__ import annotations
 
+import ast
 import json
 import math
 import re
@@ -137,6 +138,18 @@ def load_samples(site_src: Path = SITE_SRC) -> Any:
     return load_json(Path(site_src) / "samples" / "manifest.json")
 
 
+def interval_level(metrics_source: Path = ROOT / "gen" / "metrics.py") -> float:
+    """The coverage of the bootstrap intervals in metrics.json (0.95), from gen/metrics.py's CI_QUANTILES.
+
+    Read from the source rather than imported: importing gen.metrics loads Fairlearn, seconds per build.
+    """
+    for node in ast.parse(metrics_source.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "CI_QUANTILES" for t in node.targets):
+            low, high = ast.literal_eval(node.value)
+            return high - low
+    raise SiteError(f"{shown_path(metrics_source)} no longer defines CI_QUANTILES")
+
+
 def build_context(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = SITE_SRC) -> dict[str, Any]:
     """Everything a page template may read."""
     return {
@@ -146,6 +159,7 @@ def build_context(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path 
         "samples": load_samples(site_src),
         "versions": load_versions(),
         "config": {"races": RACES, "genders": GENDERS, "age_bins": AGE_BINS, "image_size": IMAGE_SIZE,
+                   "interval_level": interval_level(),
                    "model_specs": {name: vars(spec) for name, spec in MODEL_SPECS.items()}},
     }
 

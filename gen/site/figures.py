@@ -18,7 +18,7 @@ import numpy as np
 from gen.config import AGE_BINS, CACHE_DIR, GENDERS, MODEL_SPECS, MODELS_DIR, RACES
 from gen.hashing import file_digest, value_digest
 from gen.pipeline import BuildContext
-from gen.site.context import PRODUCERS, MissingDataError, load_json, shown_path
+from gen.site.context import PRODUCERS, MissingDataError, interval_level, load_json, shown_path
 from gen.site.render import sync_files
 
 AREA = "site"
@@ -129,14 +129,15 @@ def _group_dots(ax, metrics_by_model: dict[str, dict], column: str, groups: tupl
     for index, (name, metrics) in enumerate(metrics_by_model.items()):
         rows = [metrics["groups"][column][g] for g in groups]
         accuracy = np.array([r["accuracy"] for r in rows])
-        low = accuracy - np.array([r["ci_low"] for r in rows])
-        high = np.array([r["ci_high"] for r in rows]) - accuracy
+        # A percentile bootstrap interval can miss its point estimate in a tiny group; never draw it inverted.
+        low = np.maximum(accuracy - np.array([r["ci_low"] for r in rows]), 0)
+        high = np.maximum(np.array([r["ci_high"] for r in rows]) - accuracy, 0)
         color = COLORS.get(name.removeprefix("race_"), None)
         ax.errorbar(accuracy, y + (index - (len(metrics_by_model) - 1) / 2) * step, xerr=[low, high], fmt="o",
                     capsize=3, color=color, label=name)
     ax.set_yticks(y, groups)
     ax.invert_yaxis()
-    ax.set_xlabel("test accuracy (95% interval)")
+    ax.set_xlabel(f"test accuracy ({interval_level():.0%} interval)")
     ax.xaxis.set_major_formatter(_pyplot().matplotlib.ticker.PercentFormatter(1.0))
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2),
               ncol=len(metrics_by_model))

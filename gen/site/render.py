@@ -77,19 +77,17 @@ def render_page(environment: jinja2.Environment, name: str, context: dict[str, A
     try:
         return environment.get_template(name).render(context)
     except (MissingDataError, jinja2.TemplateError, TypeError, ValueError) as error:
-        line = getattr(error, "lineno", None) or _template_line(error, name)
+        line = getattr(error, "lineno", None) or _template_line(error, str(source))
         where = f"{shown_path(source)}:{line}" if line else shown_path(source)
         raise SiteError(f"{where}: {error}") from error
 
 
-def _template_line(error: BaseException, name: str) -> int | None:
-    """The template line that was running when `error` was raised (Jinja keeps it in the traceback)."""
-    traceback = error.__traceback__
-    line = None
+def _template_line(error: BaseException, filename: str) -> int | None:
+    """The page line that was running when `error` was raised (Jinja rewrites tracebacks to template lines)."""
+    traceback, line = error.__traceback__, None
     while traceback is not None:
-        frame = traceback.tb_frame
-        if frame.f_globals.get("__jinja_template__") is not None and frame.f_code.co_filename.endswith(name):
-            line = frame.f_globals["__jinja_template__"].get_corresponding_lineno(traceback.tb_lineno)
+        if traceback.tb_frame.f_code.co_filename == filename:
+            line = traceback.tb_lineno
         traceback = traceback.tb_next
     return line
 
@@ -121,6 +119,8 @@ def sync_files(files: dict[str, Path], target: Path) -> None:
                 path.unlink()
             elif path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
+        if not any(target.iterdir()):
+            target.rmdir()
 
 
 def vendor_files(node_modules: Path = NODE_MODULES) -> dict[str, Path]:

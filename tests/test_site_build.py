@@ -1,0 +1,141 @@
+"""The built site (one shared build from the committed models): complete, self-contained, built atomically."""
+from __future__ import annotations
+
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import pytest
+
+from gen.config import SITE_SRC
+from gen.hashing import tree_digest
+from gen.site.build import publish
+from gen.site.context import SiteError
+from tests.site_build import BuiltSite, built_site  # noqa: F401 - the shared build
+
+# Attributes through which a browser fetches something when the page loads.
+FETCHING = {"src", "srcset", "poster", "data"}
+FETCHING_LINKS = {"stylesheet", "icon", "preload", "modulepreload", "prefetch", "manifest", "apple-touch-icon"}
+CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
+WEB_URL = re.compile(r"https?://[^\s'\"<>)]+")
+
+
+class References(HTMLParser):
+    """Every URL a page refers to, split into what the browser loads and what a reader may click."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded: list[str] = []
+        self.links: list[str] = []
+        self.other: list[str] = []
+        self.inline: list[str] = []
+        self._in_code = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        self._in_code = tag in ("script", "style")
+        for name, value in values.items():
+            if tag == "a" and name == "href":
+                self.links.append(value)
+            elif name in FETCHING or (tag == "link" and name == "href"
+                                      and FETCHING_LINKS & set(values.get("rel", "").split())):
+                self.loaded += [part.split()[0] for part in value.split(",")] if name == "srcset" else [value]
+            elif "://" in value and not name.startswith("xmlns"):  # xmlns names a namespace, fetches nothing
+                self.other.append(f"{tag}[{name}]={value}")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_code = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_code:
+            self.inline.append(data)
+
+
+def page_files(site: BuiltSite) -> list[Path]:
+    return sorted(site.site_dir.rglob("*.html"))
+
+
+def local_target(site: BuiltSite, page: Path, reference: str) -> Path:
+    """The file a relative or root-relative reference from `page` points at."""
+    page_url = "/" + str(page.relative_to(site.site_dir))
+    path = unquote(urlparse(urljoin(page_url, reference)).path)
+    target = site.site_dir / path.lstrip("/")
+    return target / "index.html" if path.endswith("/") else target
+
+
+def test_every_page_renders(built_site):  # noqa: F811
+    for name, url in built_site.page_paths().items():
+        html = built_site.site_dir / url / "index.html"
+        assert html.exists(), f"{name} was not built"
+        text = html.read_text()
+        assert "<h1" in text, f"{name} has no title"
+        assert "{{" not in text and "{%" not in text, f"{name} has unrendered template code"
+
+
+def test_every_loaded_file_exists_and_is_local(built_site):  # noqa: F811
+    missing, offsite = [], []
+    for page in page_files(built_site):
+        refs = References()
+        refs.feed(page.read_text())
+        for reference in refs.loaded:
+            if reference.startswith("data:"):
+                continue
+            if urlparse(reference).scheme or reference.startswith("//"):
+                offsite.append(f"{page.name}: {reference}")
+            elif not local_target(built_site, page, reference).is_file():
+                missing.append(f"{page.relative_to(built_site.site_dir)}: {reference}")
+    assert offsite == [] and missing == []
+
+
+def test_no_reference_to_another_host_except_reader_links(built_site):  # noqa: F811
+    """HTML attributes and inline code, CSS url()/@import and the site's own scripts name no other host.
+
+    Third-party minified libraries (Material, lunr, TF.js, MathJax) mention URLs in licence comments and
+    error messages; that they request nothing is checked in Chromium by test_site_browser.
+    """
+    found = []
+    for page in page_files(built_site):
+        refs = References()
+        refs.feed(page.read_text())
+        found += [f"{page.name}: {value}" for value in refs.other]
+        found += [f"{page.name} inline: {url}" for code in refs.inline for url in WEB_URL.findall(code)]
+    for css in built_site.site_dir.rglob("*.css"):
+        for match in CSS_URL.finditer(css.read_text()):
+            target = match.group(1) or match.group(2)
+            if re.match(r"(https?:)?//", target.strip()):
+                found.append(f"{css.name}: {target}")
+    for script in (SITE_SRC / "assets").rglob("*.js"):
+        built = built_site.site_dir / "assets" / script.relative_to(SITE_SRC / "assets")
+        found += [f"{built.name}: {url}" for url in WEB_URL.findall(built.read_text())]
+    assert found == []
+
+
+def test_mathjax_is_served_with_its_fonts_and_extensions(built_site):  # noqa: F811
+    mathjax = built_site.site_dir / "vendor" / "mathjax"
+    assert (mathjax / "tex-mml-chtml.js").is_file()
+    assert list((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    assert (mathjax / "input" / "tex" / "extensions" / "ams.js").is_file()
+
+
+def test_failed_build_keeps_the_previous_site(built_site, tmp_path):  # noqa: F811
+    docs, site = tmp_path / "docs", tmp_path / "site"
+    shutil.copytree(built_site.docs_dir, docs)
+    shutil.copytree(built_site.site_dir, site)
+    before = tree_digest(site)
+    (docs / "11-limits.md").write_text("# Limits\n\nSee [a page that does not exist](no-such-page.md).\n")
+    with pytest.raises(SiteError, match="no-such-page.md"):
+        publish(docs, site, cache_dir=tmp_path / "stamps")
+    assert tree_digest(site) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "site"], "no half-built folder is left behind"
+
+
+def test_publish_swaps_in_a_new_site_and_skips_an_unchanged_one(built_site, tmp_path):  # noqa: F811
+    docs, site = tmp_path / "docs", tmp_path / "site"
+    shutil.copytree(built_site.docs_dir, docs)
+    shutil.copytree(built_site.site_dir, site)
+    (docs / "01-why.md").write_text((docs / "01-why.md").read_text() + "\nA sentence added by a test.\n")
+    assert publish(docs, site, cache_dir=tmp_path / "stamps") is True
+    assert "A sentence added by a test." in (site / "01-why" / "index.html").read_text()
+    assert publish(docs, site, cache_dir=tmp_path / "stamps") is False
