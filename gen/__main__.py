@@ -82,6 +82,18 @@ def _add_site_steps(steps: argparse._SubParsersAction) -> None:
     add.set_defaults(run=cmd_samples_add)
 
 
+def cmd_age_ranges(args: argparse.Namespace) -> None:
+    from gen.age.ranges import write_age_ranges
+    from gen.data.prepared import prepare_data
+    write_age_ranges(prepare_data(_data_dir(args.data_dir)))
+
+
+def cmd_prototypes(args: argparse.Namespace) -> None:
+    from gen.age.prototypes import write_prototypes
+    from gen.data.prepared import prepare_data
+    write_prototypes(prepare_data(_data_dir(args.data_dir)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gen", description=__doc__)
     steps = parser.add_subparsers(dest="step", required=True)
@@ -97,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help=f"only these models ({', '.join(MODEL_SPECS)})")
         step.set_defaults(run=run)
     _add_site_steps(steps)
+    for name, run, text in (
+            ("age-ranges", cmd_age_ranges, "calibrated age ranges -> models/analysis/age_ranges.json, age_calibration.json"),
+            ("prototypes", cmd_prototypes, "MMD-critic prototypes and criticisms -> models/analysis/prototypes.json")):
+        step = steps.add_parser(name, help=text)
+        _add_data_dir(step)
+        step.set_defaults(run=run)
     return parser
 
 

@@ -1,0 +1,69 @@
+"""Wall time of the age analysis on this machine: calibration of both age models and MMD-critic of four.
+
+Embeddings and probabilities come from the shared cache (.cache/age/); the first run fills it and its
+time is printed separately. Nothing is written to models/: this times the computation the
+`age-ranges` and `prototypes` steps do, not their file output.
+
+    .venv/bin/python bench/age.py [--data-dir ../shared/datasets/utkface] [--repeat 3]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gen.config import DEFAULT_UTKFACE_DIR, MODEL_SPECS, MODELS_DIR  # noqa: E402
+
+BUDGET_SECONDS = 60
+
+
+def timed(function, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_UTKFACE_DIR)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    from gen.age.outputs import held_out_outputs
+    from gen.age.prototypes import PAIRED, attach_grad_cams, critique_all
+    from gen.age.ranges import AGE_MODELS, analyse
+    from gen.data.prepared import prepare_data
+    from gen.keras import keras
+
+    started = time.perf_counter()
+    data = prepare_data(args.data_dir, manifest=None)
+    print(f"load data (decoded-image cache):      {time.perf_counter() - started:6.1f} s")
+    started = time.perf_counter()
+    for name in sorted(set(AGE_MODELS) | set(PAIRED)):
+        held_out_outputs(name, data)
+    print(f"embeddings, {len(data.split['val']) + len(data.split['test'])} faces x "
+          f"{len(set(AGE_MODELS) | set(PAIRED))} models (cached after the first run): {time.perf_counter() - started:6.1f} s")
+
+    calibration, _ = timed(lambda: analyse(data), args.repeat)
+    critique, results = timed(lambda: critique_all(data), args.repeat)
+    groups = sum(len(r["groups"]) for r in results.values())
+    print(f"calibration + test report, {len(AGE_MODELS)} age models:  {calibration:6.2f} s (median of {args.repeat})")
+    print(f"MMD-critic, {len(results)} models, {groups} groups:       {critique:6.2f} s (median of {args.repeat})")
+    total = calibration + critique
+    print(f"total: {total:.1f} s (budget {BUDGET_SECONDS} s on this machine): {'within' if total <= BUDGET_SECONDS else 'OVER'}")
+
+    started = time.perf_counter()
+    for name, result in results.items():
+        model = keras.models.load_model(MODELS_DIR / name / "model.keras", compile=False)
+        attach_grad_cams(model, result, data, MODEL_SPECS[name].labels)
+    print(f"Grad-CAM of every chosen face, {len(results)} models (incl. loading): {time.perf_counter() - started:6.1f} s")
+
+
+if __name__ == "__main__":
+    main()

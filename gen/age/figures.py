@@ -1,0 +1,172 @@
+"""Build step: the age-range and prototype figures, drawn from the committed analysis files.
+
+Reads models/analysis/age_ranges.json, prototypes.json and the face thumbnails, and writes PNGs into
+docs/generated/age/. Each figure is a cached unit (gen/site/figures.py): it is redrawn only when one of
+its input files or this file changes, so an unchanged build draws nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from gen.age.paths import PROTOTYPES_FILE, RANGES_FILE, THUMBNAIL_DIR
+from gen.config import CACHE_DIR, MODELS_DIR, RACES
+from gen.pipeline import BuildContext
+from gen.site.context import MissingDataError, load_json, shown_path
+from gen.site.figures import Unit, _pyplot, _save, cached_unit
+from gen.site.render import sync_files
+
+AREA = "age"
+RULES = {"baseline_raw": ("sum to 90% (raw)", "#9a9a9a"), "conformal": ("conformal", "#3b6ea8"),
+         "mondrian_race": ("conformal per race", "#c4512b")}
+ROLE_COLUMNS = (("prototypes", "MMD\nprototype"), ("criticisms", "MMD\ncriticism"),
+                ("simple_prototype", "most\nconfident"), ("simple_criticism", "largest\nerror"))
+MOSAIC_DPI = 96  # about one screen pixel per thumbnail pixel: the faces are 64 px
+
+
+def _inputs(*files: tuple[str, Path, str], thumbnails: bool = False) -> Callable[[Path], dict[str, Path]]:
+    """Input files of a unit (this module included, so a drawing change redraws), failing clearly if absent."""
+    def collect(models_dir: Path) -> dict[str, Path]:
+        found = {"code": Path(__file__)}
+        for key, path, producer in files:
+            if not path.exists():
+                raise MissingDataError(f"{shown_path(path)} is missing (written by `{producer}`)")
+            found[key] = path
+        if thumbnails:
+            found |= {f"thumbnail/{p.name}": p for p in sorted(THUMBNAIL_DIR.glob("*.jpg"))}
+        return found
+    return collect
+
+
+RANGES_INPUT = ("age_ranges", RANGES_FILE, "python -m gen age-ranges")
+PROTOTYPES_INPUT = ("prototypes", PROTOTYPES_FILE, "python -m gen prototypes")
+
+
+def draw_coverage(inputs: dict[str, Path], out: Path) -> None:
+    """Coverage and mean width per race for the baseline rule and both conformal variants, per model."""
+    report = load_json(inputs["age_ranges"])
+    models = list(report["models"])
+    goal = report["goal"]
+    plt = _pyplot()
+    figure, axes = plt.subplots(2, len(models), figsize=(4.6 * len(models), 5.6), sharey="row", squeeze=False)
+    x = np.arange(len(RACES))
+    width = 0.8 / len(RULES)
+    for column, name in enumerate(models):
+        for k, (rule, (label, color)) in enumerate(RULES.items()):
+            cells = report["models"][name][rule]["race"]
+            offset = (k - (len(RULES) - 1) / 2) * width
+            axes[0, column].bar(x + offset, [cells[r]["coverage"] for r in RACES], width, color=color, label=label)
+            axes[1, column].bar(x + offset, [cells[r]["mean_width"] for r in RACES], width, color=color)
+        axes[0, column].axhspan(goal["coverage_low"], goal["coverage_high"], color="#2e8b57", alpha=0.12, lw=0)
+        axes[0, column].axhline(1 - report["alpha"], color="#2e8b57", lw=1)
+        axes[0, column].set_ylim(0.6, 1.0)
+        axes[1, column].axhline(goal["max_mean_width"], color="#2e8b57", lw=1, ls="--")
+        axes[0, column].set_title(f"{name}")
+        for row in (0, 1):
+            axes[row, column].set_xticks(x, RACES)
+    axes[0, 0].set_ylabel("coverage (test split)")
+    axes[1, 0].set_ylabel("mean range width (bins)")
+    axes[0, -1].legend(frameon=False, loc="lower right", fontsize=8)
+    _save(figure, out / "age_coverage.png")
+
+
+def draw_reliability(inputs: dict[str, Path], out: Path) -> None:
+    """Confidence against accuracy before and after temperature scaling, per model."""
+    report = load_json(inputs["age_ranges"])
+    models = list(report["models"])
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.4), squeeze=False)
+    for ax, name in zip(axes[0], models):
+        result = report["models"][name]
+        for key, label, color in (("raw", "raw", "#9a9a9a"),
+                                  ("scaled", f"T = {result['temperature']:.2f}", "#3b6ea8")):
+            points = result["reliability"][key]
+            ax.plot([p["confidence"] for p in points], [p["accuracy"] for p in points], "o-", color=color,
+                    label=label, ms=4)
+        ax.plot([0, 1], [0, 1], color="#555555", lw=0.8, ls=":")
+        ax.set(title=name, xlabel="confidence of the top bin", xlim=(0, 1), ylim=(0, 1))
+        ax.legend(frameon=False, fontsize=8)
+    axes[0, 0].set_ylabel("share correct")
+    _save(figure, out / "age_reliability.png")
+
+
+def decode_cam(rows: list[str]) -> np.ndarray:
+    """The 8 x 8 grid stored as digit strings (see gen/age/prototypes.py), at each digit's mid-point."""
+    return (np.array([[int(d) for d in row] for row in rows], float) + 0.5) / 10
+
+
+def _face_cell(ax, face: dict, entry: dict, with_cam: bool) -> None:
+    image = np.asarray(Image.open(THUMBNAIL_DIR / Path(face["thumbnail"]).name).convert("RGB"))
+    ax.imshow(image)
+    if with_cam:
+        ax.imshow(decode_cam(entry["cam"]), cmap="inferno", alpha=0.55, interpolation="bilinear",
+                  extent=(-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5), vmin=0, vmax=1)
+    else:
+        ax.set_title(f"{entry['prediction']} {entry['confidence']:.2f}", fontsize=6.5, pad=2,
+                     color="#1b7f79" if entry["correct"] else "#c4512b")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
+    """One mosaic per model: per group, MMD-critic's prototypes and criticisms, then the simple rule's
+    two picks; each face above its Grad-CAM for the model's prediction."""
+    document = load_json(inputs["prototypes"])
+    faces = document["faces"]
+    plt = _pyplot()
+    for name, result in document["models"].items():
+        groups = list(result["groups"].items())
+        columns = [(role, k, title) for role, title in ROLE_COLUMNS
+                   for k in range(len(groups[0][1][role]) if isinstance(groups[0][1][role], list) else 1)]
+        figure, axes = plt.subplots(2 * len(groups), len(columns), figsize=(0.78 * len(columns), 1.55 * len(groups)),
+                                    squeeze=False, gridspec_kw={"hspace": 0.25, "wspace": 0.06})
+        for g, (label, group) in enumerate(groups):
+            for c, (role, k, title) in enumerate(columns):
+                value = group[role]
+                entry = value[k] if isinstance(value, list) else value
+                for row, with_cam in ((2 * g, False), (2 * g + 1, True)):
+                    ax = axes[row, c]
+                    if entry is None:
+                        ax.axis("off")
+                        continue
+                    _face_cell(ax, faces[entry["face"]], entry, with_cam)
+                if g == 0:
+                    axes[0, c].annotate(title, (0.5, 1.3), xycoords="axes fraction", ha="center", va="bottom",
+                                        fontsize=7)
+            axes[2 * g, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+        figure.suptitle(f"{name}: true {result['group_by']} per row; title = prediction and confidence "
+                        "(green right, red wrong); below, Grad-CAM", fontsize=8, y=1.0)
+        with plt.rc_context({"savefig.dpi": MOSAIC_DPI}):
+            _save(figure, out / f"prototypes_{name}.png")
+        plt.close(figure)
+
+
+UNITS = (
+    Unit("age_coverage", _inputs(RANGES_INPUT), draw_coverage),
+    Unit("age_reliability", _inputs(RANGES_INPUT), draw_reliability),
+    Unit("prototypes", _inputs(PROTOTYPES_INPUT, thumbnails=True), draw_prototypes),
+)
+
+
+def make_figures(docs_dir: Path, models_dir: Path = MODELS_DIR, cache_dir: Path = CACHE_DIR / AREA) -> list[str]:
+    """Bring docs/generated/age/ up to date; returns the units that had to be drawn."""
+    files: dict[str, Path] = {}
+    drawn = []
+    for unit in UNITS:
+        folder, fresh = cached_unit(unit, models_dir, cache_dir / "figures")
+        files.update({p.name: p for p in folder.iterdir()})
+        if fresh:
+            drawn.append(unit.name)
+    sync_files(files, Path(docs_dir) / "generated" / AREA)
+    return drawn
+
+
+def run(ctx: BuildContext) -> None:
+    """Build step: figures for pages 08 (age ranges) and 09 (prototypes)."""
+    drawn = make_figures(ctx.docs_dir)
+    print(f"[age] figures: {len(UNITS) - len(drawn)} cached, drew {', '.join(drawn) or 'none'}", flush=True)
