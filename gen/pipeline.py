@@ -21,6 +21,7 @@ class BuildContext:
 # Order matters: later steps read what earlier ones wrote. Owners add their step here.
 BUILD_STEPS: tuple[str, ...] = (
     "gen.site.figures:run",  # data and model figures for the site's own pages
+    "gen.age.figures:run",  # age-range and prototype figures for pages 08 and 09
     "gen.site.render:run",  # must stay last: pages read what every step above wrote
 )
 
