@@ -6,6 +6,7 @@ its input files or this file changes, so an unchanged build draws nothing.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from gen.age.paths import PROTOTYPES_FILE, RANGES_FILE, THUMBNAIL_DIR
-from gen.config import CACHE_DIR, MODELS_DIR, RACES
+from gen.config import CACHE_DIR, MODELS_DIR, RACES, SITE_SRC
 from gen.pipeline import BuildContext
 from gen.site.context import MissingDataError, load_json, shown_path
 from gen.site.figures import Unit, _pyplot, _save, cached_unit
@@ -93,6 +94,33 @@ def draw_reliability(inputs: dict[str, Path], out: Path) -> None:
     _save(figure, out / "age_reliability.png")
 
 
+def draw_samples(inputs: dict[str, Path], out: Path) -> None:
+    """The article's curated faces with each age model's calibrated range and top bin."""
+    report = load_json(inputs["age_ranges"])
+    samples = report["samples"]
+    plt = _pyplot()
+    columns = 5
+    rows = -(-len(samples) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.9 * rows), squeeze=False)
+    for ax in axes.flat[len(samples):]:
+        ax.axis("off")
+    for ax, sample in zip(axes.flat, samples):
+        ax.imshow(Image.open(inputs[f"sample/{sample['file']}"]).convert("RGB"))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"labelled {sample['age']} ({sample['true_bin']})", fontsize=8)
+        lines = [f"{name.removeprefix('age_')}: {m['range']} {'✓' if m['covered'] else '✗'} (top {m['top3'][0]['bin']})"
+                 for name, m in sample["models"].items()]
+        ax.set_xlabel("\n".join(lines), fontsize=7.5)
+    _save(figure, out / "age_samples.png")
+
+
+def _sample_files(models_dir: Path) -> dict[str, Path]:
+    manifest = SITE_SRC / "samples" / "manifest.json"
+    files = json.loads(manifest.read_text())["samples"]
+    return {"manifest": manifest, **{f"sample/{s['file']}": SITE_SRC / "samples" / s["file"] for s in files}}
+
+
 def decode_cam(rows: list[str]) -> np.ndarray:
     """The 8 x 8 grid stored as digit strings (see gen/age/prototypes.py), at each digit's mid-point."""
     return (np.array([[int(d) for d in row] for row in rows], float) + 0.5) / 10
@@ -149,6 +177,7 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
 UNITS = (
     Unit("age_coverage", _inputs(RANGES_INPUT), draw_coverage),
     Unit("age_reliability", _inputs(RANGES_INPUT), draw_reliability),
+    Unit("age_samples", lambda models_dir: _inputs(RANGES_INPUT)(models_dir) | _sample_files(models_dir), draw_samples),
     Unit("prototypes", _inputs(PROTOTYPES_INPUT, thumbnails=True), draw_prototypes),
 )
 

@@ -126,7 +126,27 @@ def critique_model(name: str, outputs: ModelOutputs, paired: ModelOutputs, data:
     summary["all"] = describe(data, test[included], prediction[included] == labels[included],
                               probabilities[included].max(axis=1), p_true[included],
                               prediction[included] != paired_prediction[included])
-    return {"group_by": spec.task, "groups": groups, "summary": summary}
+    return {"group_by": spec.task, "groups": groups, "summary": summary, "comparison": compare_rules(groups)}
+
+
+def compare_rules(groups: dict[str, dict]) -> dict:
+    """Where MMD-critic and the simple rule pick differently, over all groups of one model."""
+    simple_prototypes = [g["simple_prototype"] for g in groups.values() if g["simple_prototype"] is not None]
+    mmd_prototypes = [e for g in groups.values() for e in g["prototypes"]]
+    mmd_criticisms = [e for g in groups.values() for e in g["criticisms"]]
+    simple_criticisms = [g["simple_criticism"] for g in groups.values()]
+    return {
+        "groups": len(groups),
+        "groups_without_a_correct_face": len(groups) - len(simple_prototypes),
+        "simple_prototype_is_a_prototype": sum(g["agreement"]["simple_prototype_is_a_prototype"] for g in groups.values()),
+        "simple_criticism_is_a_criticism": sum(g["agreement"]["simple_criticism_is_a_criticism"] for g in groups.values()),
+        "typicality_percentile": {"mmd_prototypes": float(np.mean([e["typicality_percentile"] for e in mmd_prototypes])),
+                                  "simple_prototypes": float(np.mean([e["typicality_percentile"] for e in simple_prototypes]))},
+        "witness_percentile": {"mmd_criticisms": float(np.mean([e["witness_percentile"] for e in mmd_criticisms])),
+                               "simple_criticisms": float(np.mean([e["witness_percentile"] for e in simple_criticisms]))},
+        "correct_share": {"mmd_prototypes": float(np.mean([e["correct"] for e in mmd_prototypes])),
+                          "mmd_criticisms": float(np.mean([e["correct"] for e in mmd_criticisms]))},
+    }
 
 
 def _face_table(data: PreparedData, indices: list[int]) -> dict[str, dict]:
