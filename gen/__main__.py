@@ -94,6 +94,28 @@ def cmd_prototypes(args: argparse.Namespace) -> None:
     write_prototypes(prepare_data(_data_dir(args.data_dir)))
 
 
+def cmd_explain(args: argparse.Namespace) -> None:
+    from gen.config import DOCS_DIR
+    if args.analysis:
+        from gen.data.prepared import prepare_data
+        from gen.explain.quality import run_analysis
+        run_analysis(prepare_data(_data_dir(args.data_dir)))
+    from gen.explain.precompute import precompute
+    computed = precompute(Path(args.docs_dir or DOCS_DIR))
+    print(f"explain: made {computed['predictions']} predictions, {computed['maps']} maps, "
+          f"{computed['pictures']} pictures; the rest came from .cache/explain")
+
+
+def _add_explain_step(steps: argparse._SubParsersAction) -> None:
+    step = steps.add_parser("explain", help="heatmaps of the curated samples into docs/generated/explain/")
+    _add_data_dir(step)
+    step.add_argument("--analysis", action="store_true",
+                      help="first recompute models/analysis/explain_*.json from the dataset (faithfulness, "
+                           "sanity, completeness, class averages)")
+    step.add_argument("--docs-dir", help="generated MkDocs sources (default: docs/)")
+    step.set_defaults(run=cmd_explain)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gen", description=__doc__)
     steps = parser.add_subparsers(dest="step", required=True)
@@ -109,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help=f"only these models ({', '.join(MODEL_SPECS)})")
         step.set_defaults(run=run)
     _add_site_steps(steps)
+    _add_explain_step(steps)
     for name, run, text in (
             ("age-ranges", cmd_age_ranges, "calibrated age ranges -> models/analysis/age_ranges.json, age_calibration.json"),
             ("prototypes", cmd_prototypes, "MMD-critic prototypes and criticisms -> models/analysis/prototypes.json")):

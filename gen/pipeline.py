@@ -22,6 +22,7 @@ class BuildContext:
 BUILD_STEPS: tuple[str, ...] = (
     "gen.site.figures:run",  # data and model figures for the site's own pages
     "gen.age.figures:run",  # age-range and prototype figures for pages 08 and 09
+    "gen.explain.precompute:run",  # curated-sample heatmaps and explanation figures for pages 04-07
     "gen.site.render:run",  # must stay last: pages read what every step above wrote
 )
 

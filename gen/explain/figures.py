@@ -1,0 +1,200 @@
+"""Figures of the committed explanation analyses (models/analysis/explain_*.json) for pages 05-07.
+
+Each figure is cached under .cache/explain/figures/ by the hash of its input files and of this
+file, so an unchanged build draws nothing. A missing analysis file means the figure is left out
+with a note: the site's pages say which command writes it.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from gen.config import AGE_BINS, RACES
+from gen.explain import display
+from gen.hashing import file_digest, value_digest
+
+COMPARED = ("race_fair", "race_biased")
+MODEL_COLOURS = {"race_fair": "#1b7f79", "race_biased": "#c4512b", "gender": "#3b6ea8", "age_base": "#8a6bb8",
+                 "age_weighted": "#b8a03b"}
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+                         "savefig.dpi": 144, "figure.dpi": 144})
+    return plt
+
+
+def _save(figure, path: Path) -> None:
+    figure.savefig(path, bbox_inches="tight", metadata={"Software": None})
+    import matplotlib.pyplot as plt
+    plt.close(figure)
+
+
+def _titles() -> dict[str, str]:
+    from gen.explain.precompute import TITLES
+    return {**TITLES, "random": "Random map"}
+
+
+def draw_faithfulness(data: dict, path: Path) -> None:
+    """Deletion and insertion AUC per method, one bar per model; random maps as the reference."""
+    plt = _pyplot()
+    models = list(data["faithfulness"])
+    methods = list(next(iter(data["faithfulness"].values()))["methods"])
+    titles = _titles()
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    width = 0.8 / len(models)
+    for axis, kind, better in ((axes[0], "deletion", "lower"), (axes[1], "insertion", "higher")):
+        for i, model in enumerate(models):
+            values = [data["faithfulness"][model]["methods"][m][f"{kind}_auc"] for m in methods]
+            axis.barh(np.arange(len(methods)) + i * width, values, width, label=model,
+                      color=MODEL_COLOURS.get(model, "#777"))
+        axis.set_title(f"{kind.title()} AUC ({better} is better)")
+        axis.set_yticks(np.arange(len(methods)) + width * (len(models) - 1) / 2, [titles[m] for m in methods])
+        axis.invert_yaxis()
+    axes[1].legend(frameon=False, fontsize=8, loc="lower right")
+    _save(figure, path)
+
+
+def draw_curves(data: dict, path: Path) -> None:
+    """Mean deletion and insertion curves of the race models for each method and random maps."""
+    plt = _pyplot()
+    titles = _titles()
+    models = [m for m in COMPARED if m in data["faithfulness"]] or list(data["faithfulness"])[:1]
+    figure, axes = plt.subplots(len(models), 2, figsize=(9, 3.2 * len(models)), squeeze=False)
+    for row, model in enumerate(models):
+        result = data["faithfulness"][model]
+        for col, kind in enumerate(("deletion", "insertion")):
+            axis = axes[row][col]
+            for method, values in result["methods"].items():
+                axis.plot(result["fractions"], values[f"{kind}_curve"], label=titles[method],
+                          color="black" if method == "random" else None, linestyle="--" if method == "random" else "-")
+            axis.set_title(f"{model}: {kind}")
+            axis.set_xlabel("fraction of pixels changed")
+            axis.set_ylabel("probability of the predicted class")
+    axes[0][1].legend(frameon=False, fontsize=7)
+    _save(figure, path)
+
+
+def draw_sanity(data: dict, path: Path) -> None:
+    """Rank correlation with the trained model's maps as layers are randomised from the top."""
+    plt = _pyplot()
+    titles = _titles()
+    models = list(data["sanity"])
+    figure, axes = plt.subplots(1, len(models), figsize=(4.6 * len(models), 3.4), squeeze=False, sharey=True)
+    for axis, model in zip(axes[0], models):
+        result = data["sanity"][model]
+        steps = ["trained"] + [f"−{s}" for s in result["steps"]]
+        for method, values in result["methods"].items():
+            axis.plot(steps, [1.0] + values["correlation"], marker="o", label=titles[method] + (" (flagged)"
+                                                                                               if values["flagged"] else ""))
+        axis.axhline(result["flag_threshold"], color="grey", linestyle=":", linewidth=1)
+        axis.set_title(f"{model}: randomised from the top")
+        axis.set_ylabel("Spearman correlation with trained maps")
+        axis.tick_params(axis="x", rotation=30)
+    axes[0][-1].legend(frameon=False, fontsize=7)
+    _save(figure, path)
+
+
+def draw_completeness(data: dict, path: Path) -> None:
+    """Median relative completeness error of IG against steps, per rule, baseline and model."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    for axis, baseline in zip(axes, ("blurred", "black")):
+        for model, result in data["completeness"].items():
+            for rule, style in (("trapezoid", "-"), ("gauss-legendre", "--")):
+                rows = result[f"{baseline}/{rule}"]["by_steps"]
+                axis.plot([r["steps"] for r in rows], [max(r["median"], 1e-6) for r in rows], style, marker="o",
+                          color=MODEL_COLOURS.get(model, "#777"), label=f"{model}, {rule}")
+        axis.axhline(0.01, color="grey", linestyle=":", linewidth=1)
+        axis.set(xscale="log", yscale="log", title=f"{baseline} baseline", xlabel="steps",
+                 ylabel="median |δ| / |F(x) − F(x′)|")
+    axes[1].legend(frameon=False, fontsize=6)
+    _save(figure, path)
+
+
+def _aggregate_grid(plt, rows: list[tuple[str, dict[str, np.ndarray]]], faces: dict[str, np.ndarray],
+                    path: Path, signed_rows: set[str]) -> None:
+    """Rows of mean maps drawn over mean faces; each row on one shared scale, stated in its label."""
+    columns = list(rows[0][1])
+    figure, axes = plt.subplots(len(rows), len(columns), figsize=(1.5 * len(columns), 1.6 * len(rows)),
+                                squeeze=False)
+    for r, (label, maps) in enumerate(rows):
+        signed = label in signed_rows
+        stack = np.stack([maps[c] for c in columns])
+        divisor = display.scale_of(stack, percentile=100)
+        normalised, _ = display.normalise(stack, scale=divisor, signed=signed)
+        for c, column in enumerate(columns):
+            face = faces.get(column, faces["all"])
+            axes[r][c].imshow(display.overlay(face, normalised[c], signed=signed))
+            axes[r][c].set_xticks([]), axes[r][c].set_yticks([])
+            if r == 0:
+                axes[r][c].set_title(column, fontsize=8)
+        axes[r][0].set_ylabel(label, fontsize=8)
+    _save(figure, path)
+
+
+def draw_average_race(data: dict, faces: dict[str, np.ndarray], path: Path) -> None:
+    plt = _pyplot()
+    aggregates = data["aggregates"]
+    rows = [(model, {race: np.array(aggregates[model]["race"][race]["map"]) for race in RACES})
+            for model in COMPARED if model in aggregates]
+    if "difference" in aggregates:
+        rows.append(("fair − biased", {race: np.array(aggregates["difference"][race]) for race in RACES}))
+    _aggregate_grid(plt, rows, faces, path, {"fair − biased"})
+
+
+def draw_average_age(data: dict, faces: dict[str, np.ndarray], path: Path) -> None:
+    plt = _pyplot()
+    aggregates = data["aggregates"]
+    models = [m for m in ("age_base", "age_weighted") if m in aggregates]
+    rows = [(model, {b: np.array(aggregates[model]["age_bin"][b]["map"]) for b in AGE_BINS
+                     if b in aggregates[model]["age_bin"]}) for model in models]
+    _aggregate_grid(plt, rows, {"all": faces["all"]}, path, set())
+
+
+FIGURES: dict[str, tuple[str, Callable]] = {
+    "faithfulness-auc.png": ("explain_faithfulness", draw_faithfulness),
+    "faithfulness-curves.png": ("explain_faithfulness", draw_curves),
+    "sanity.png": ("explain_sanity", draw_sanity),
+    "completeness.png": ("explain_completeness", draw_completeness),
+    "average-race.png": ("explain_aggregates", draw_average_race),
+    "average-age.png": ("explain_aggregates", draw_average_age),
+}
+FACE_FIGURES = {"average-race.png", "average-age.png"}
+
+
+def analysis_files(models_dir: Path, cache) -> dict[str, Path]:
+    """{published name: cached PNG} for every figure whose analysis file exists."""
+    folder = Path(models_dir) / "analysis"
+    faces_file = folder / "explain_mean_faces.npz"
+    files = {}
+    missing = set()
+    for name, (stem, draw) in FIGURES.items():
+        source = folder / f"{stem}.json"
+        inputs = [source] + ([faces_file] if name in FACE_FIGURES else [])
+        if not all(p.exists() for p in inputs):
+            missing.update(p.name for p in inputs if not p.exists())
+            continue
+        key = value_digest(name, file_digest(Path(__file__)), [file_digest(p) for p in inputs])
+        path = cache.path("figures", f"{Path(name).stem}-{key}", ".png")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data = json.loads(source.read_text())
+            if name in FACE_FIGURES:
+                with np.load(faces_file) as stored:
+                    draw(data, {k: stored[k] for k in stored.files}, path)
+            else:
+                draw(data, path)
+            cache.computed["pictures"] += 1
+        files[name] = path
+    if missing:
+        print(f"[explain] no {', '.join(sorted(missing))} under {folder}: those figures are left out "
+              "(run `python -m gen explain --analysis` with the dataset)", file=sys.stderr)
+    return files
