@@ -68,10 +68,11 @@ def critique_group(embeddings: np.ndarray, p_true: np.ndarray, correct: np.ndarr
 
 def image_statistics(pixels: np.ndarray) -> dict[str, np.ndarray]:
     """Per image: brightness and contrast (mean, std of Rec. 601 luma) and mean HSV saturation."""
-    rgb = pixels.astype(np.float32)
-    luma = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
-    high, low = rgb.max(axis=-1), rgb.min(axis=-1)
-    saturation = np.where(high > 0, (high - low) / np.maximum(high, 1e-6), 0.0)
+    red, green, blue = (pixels[..., c].astype(np.float32) for c in range(3))
+    high = np.maximum(np.maximum(red, green), blue)
+    low = np.minimum(np.minimum(red, green), blue)
+    luma = 0.299 * red + 0.587 * green + 0.114 * blue
+    saturation = (high - low) / np.maximum(high, 1.0)
     return {"brightness": luma.mean(axis=(1, 2)), "contrast": luma.std(axis=(1, 2)),
             "saturation": saturation.mean(axis=(1, 2))}
 
@@ -81,8 +82,11 @@ def _percentile(values: np.ndarray, position: int) -> float:
     return float(np.mean(values <= values[position]))
 
 
-def critique_model(name: str, outputs: ModelOutputs, paired: ModelOutputs, data: PreparedData) -> dict:
-    """Per-group MMD-critic for one model on the test split, without images or Grad-CAM yet."""
+def critique_model(name: str, outputs: ModelOutputs, paired: ModelOutputs, data: PreparedData,
+                   test_stats: dict[str, np.ndarray]) -> dict:
+    """Per-group MMD-critic for one model on the test split, without images or Grad-CAM yet.
+
+    `test_stats` holds image_statistics of every test face, in test-split order."""
     spec = MODEL_SPECS[name]
     test = data.split["test"]
     rows = outputs.rows(test)
@@ -121,9 +125,9 @@ def critique_model(name: str, outputs: ModelOutputs, paired: ModelOutputs, data:
             },
         }
     included = np.concatenate([np.flatnonzero(labels == spec.labels.index(g)) for g in groups])
-    summary = {role: _describe_entries(data, [e for g in groups.values() for e in _role_entries(g, role)])
+    summary = {role: _describe_entries(data, test_stats, [e for g in groups.values() for e in _role_entries(g, role)])
                for role in ROLES}
-    summary["all"] = describe(data, test[included], prediction[included] == labels[included],
+    summary["all"] = describe(data, test_stats, test[included], prediction[included] == labels[included],
                               probabilities[included].max(axis=1), p_true[included],
                               prediction[included] != paired_prediction[included])
     return {"group_by": spec.task, "groups": groups, "summary": summary, "comparison": compare_rules(groups)}
@@ -182,12 +186,13 @@ def _role_entries(group: dict, role: str) -> list[dict]:
     return value if isinstance(value, list) else ([] if value is None else [value])
 
 
-def describe(data: PreparedData, indices: np.ndarray, correct: np.ndarray, confidence: np.ndarray,
-             p_true: np.ndarray, disagree: np.ndarray) -> dict:
-    """Means over a set of faces: image statistics, labelled age, and the model's behaviour on them."""
+def describe(data: PreparedData, test_stats: dict[str, np.ndarray], indices: np.ndarray, correct: np.ndarray,
+             confidence: np.ndarray, p_true: np.ndarray, disagree: np.ndarray) -> dict:
+    """Means over a set of test faces: image statistics, labelled age, and the model's behaviour on them."""
     if not len(indices):
         return {"n": 0}
-    stats = image_statistics(data.dataset.pixels[indices])
+    rows = np.searchsorted(data.split["test"], indices)
+    stats = {key: values[rows] for key, values in test_stats.items()}
     ages = np.array([data.dataset.records[i].age for i in indices])
     return {"n": int(len(indices)), **{key: float(values.mean()) for key, values in stats.items()},
             "grey_share": float(np.mean(stats["saturation"] < GREY_SATURATION)),
@@ -197,17 +202,18 @@ def describe(data: PreparedData, indices: np.ndarray, correct: np.ndarray, confi
             "paired_disagreement": float(np.mean(disagree))}
 
 
-def _describe_entries(data: PreparedData, entries: list[dict]) -> dict:
+def _describe_entries(data: PreparedData, test_stats: dict[str, np.ndarray], entries: list[dict]) -> dict:
     def column(key: str) -> np.ndarray:
         return np.array([e[key] for e in entries])
-    return describe(data, column("index").astype(int), column("correct"), column("confidence"), column("p_true"),
+    return describe(data, test_stats, column("index").astype(int), column("correct"), column("confidence"), column("p_true"),
                     np.array([e["prediction"] != e["paired_prediction"] for e in entries]))
 
 
 def critique_all(data: PreparedData, names: tuple[str, ...] = tuple(PAIRED), models_dir: Path = MODELS_DIR) -> dict:
     """MMD-critic and the simple rule for every named model (embeddings from the shared cache)."""
     outputs = {name: held_out_outputs(name, data, models_dir) for name in set(names) | {PAIRED[n] for n in names}}
-    return {name: critique_model(name, outputs[name], outputs[PAIRED[name]], data) for name in names}
+    test_stats = image_statistics(data.dataset.pixels[data.split["test"]])
+    return {name: critique_model(name, outputs[name], outputs[PAIRED[name]], data, test_stats) for name in names}
 
 
 def write_prototypes(data: PreparedData, names: tuple[str, ...] = tuple(PAIRED), models_dir: Path = MODELS_DIR) -> dict:
