@@ -14,6 +14,7 @@ The build step `publish` copies the committed exports into `docs/models/` with o
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -93,23 +94,33 @@ def for_tfjs(topology: dict) -> dict:
     return topology
 
 
-def convert(model, out_dir: Path, quantisation: str | None):
-    """Write the TF.js files and load them back as shipped (quantised weights dequantised), for scoring."""
+def tensorflowjs():
+    """The converter package. Imported late (it is slow) and with the welcome banner of its
+    tensorflow-decision-forests dependency off: under a captured stdout that banner imports IPython."""
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
     import tensorflowjs as tfjs
 
-    tfjs.converters.save_keras_model(model, str(out_dir),
+    return tfjs
+
+
+def load_shipped(model_json: Path):
+    """A Keras model with exactly the weights a TF.js export holds (dequantised when quantised)."""
+    return tensorflowjs().converters.load_keras_model(str(model_json))
+
+
+def convert(model, out_dir: Path, quantisation: str | None):
+    """Write the TF.js files and load them back as shipped (quantised weights dequantised), for scoring."""
+    tensorflowjs().converters.save_keras_model(model, str(out_dir),
                                      quantization_dtype_map={quantisation: "*"} if quantisation else None)
     path = out_dir / "model.json"
     artifacts = json.loads(path.read_text())
     artifacts["modelTopology"] = for_tfjs(artifacts["modelTopology"])
     path.write_text(json.dumps(artifacts))
-    return tfjs.converters.load_keras_model(str(path))
+    return load_shipped(path)
 
 
 def export_model(name: str, faces: TestFaces | None, models_dir: Path = MODELS_DIR) -> dict:
     """Convert one model (quantised when measured harmless) into models/<name>/tfjs and record it."""
-    import tensorflowjs as tfjs
-
     from gen.keras import keras
 
     model_dir = models_dir / name
@@ -141,7 +152,7 @@ def export_model(name: str, faces: TestFaces | None, models_dir: Path = MODELS_D
     record = {
         "model": name,
         "format": "TF.js Layers model (model.json + weight shards)",
-        "converter": f"tensorflowjs {tfjs.__version__}",
+        "converter": f"tensorflowjs {tensorflowjs().__version__}",
         "quantisation": chosen,
         "rule": f"the smallest of {', '.join(QUANTISATIONS)} whose test-split accuracy is within "
                 f"{MAX_ACCURACY_CHANGE} points of the Keras model's, else float32",

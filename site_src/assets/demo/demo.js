@@ -5,7 +5,9 @@
 /* global tf */
 import { CropTool } from './crop.js';
 import { decodeImage, InputError, isGrayscale, readPixels, resampleSquare } from './image.js';
-import { drawHeatmap, gradCam, integratedGradients, loadModel, predictAll, sharedScale } from './explain.js';
+import {
+  borrowCpuKernels, drawHeatmap, gradCam, integratedGradients, loadModel, predictAll, sharedScale,
+} from './explain.js';
 
 const ROOT = new URL('../../', import.meta.url); // this file is <site>/assets/demo/demo.js
 const TFJS = 'vendor/tfjs/tf.min.js';
@@ -16,7 +18,6 @@ const INDEX = 'models/index.json';
 const BACKENDS = ['wasm', 'webgl', 'cpu'];
 const RACE_MODELS = ['race_fair', 'race_biased'];
 const AGE_MODELS = ['age_base', 'age_weighted'];
-const PROBABILITY_FLOOR = 1e-12; // as gen/age/calibration.py
 
 function loadScript(url) {
   return new Promise((resolve, reject) => {
@@ -33,6 +34,7 @@ async function startTf(forced) {
   if (!window.tf) await loadScript(new URL(TFJS, ROOT).href);
   if (!tf.wasm) await loadScript(new URL(`${WASM_DIR}tf-backend-wasm.min.js`, ROOT).href);
   tf.wasm.setWasmPaths(new URL(WASM_DIR, ROOT).href);
+  borrowCpuKernels();
   for (const name of forced ? [forced] : BACKENDS) {
     try {
       if (await tf.setBackend(name)) {
@@ -69,7 +71,8 @@ function ranked(probabilities, labels, k = labels.length) {
  * from the lowest to the highest whose scaled probability reaches the conformal threshold.
  */
 export function ageRange(probabilities, calibration) {
-  const logits = Array.from(probabilities, (p) => Math.log(Math.max(p, PROBABILITY_FLOOR)) / calibration.temperature);
+  const floor = calibration.conformal.probability_floor;
+  const logits = Array.from(probabilities, (p) => Math.log(Math.max(p, floor)) / calibration.temperature);
   const top = Math.max(...logits);
   const exp = logits.map((v) => Math.exp(v - top));
   const total = exp.reduce((a, b) => a + b, 0);
@@ -281,7 +284,7 @@ class TryIt {
       if (info.calibration) {
         const [lo, hi] = ageRange(p[name], info.calibration);
         const span = lo === hi ? binName(info.labels[lo]) : `${info.labels[lo].split('-')[0]}–${binName(info.labels[hi]).split('–').pop()}`;
-        const coverage = info.calibration.conformal.coverage ?? 1 - info.calibration.conformal.alpha;
+        const coverage = 1 - info.calibration.conformal.alpha;
         parts.push(element('p', { class: 'ti-range' }, `Calibrated ${Math.round(100 * coverage)}% range: ${span}`));
       }
       box.querySelector('.ti-age-body').replaceChildren(...parts);

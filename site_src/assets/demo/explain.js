@@ -9,6 +9,35 @@
 
 /* global tf */
 
+// Gradient kernels TF.js 4.22's wasm backend lacks and Integrated Gradients needs: the input and filter
+// gradients of depthwise convolutions, and the filter gradient that the fused convolution's gradient
+// always computes (even when only the input gradient is asked for).
+const MISSING_ON_WASM = ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'Conv2DBackpropFilter'];
+
+/**
+ * Register each kernel that wasm lacks as a call to TF.js's own cpu kernel on copies of its inputs:
+ * exact (the same reference implementation the cpu backend runs), and only these few ops leave wasm.
+ */
+export function borrowCpuKernels(names = MISSING_ON_WASM) {
+  for (const kernelName of names) {
+    const cpuKernel = tf.getKernel(kernelName, 'cpu');
+    if (tf.getKernel(kernelName, 'wasm') || !cpuKernel) continue;
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs, backend }) => {
+        const cpu = tf.findBackend('cpu');
+        const copies = Object.fromEntries(Object.entries(inputs).map(([key, info]) =>
+          [key, { ...info, dataId: cpu.write(backend.readSync(info.dataId).slice(), info.shape, info.dtype) }]));
+        const out = cpuKernel.kernelFunc({ inputs: copies, attrs, backend: cpu });
+        const values = cpu.readSync(out.dataId).slice();
+        for (const info of [...Object.values(copies), out]) cpu.disposeData(info.dataId);
+        return backend.makeOutput(out.shape, out.dtype, undefined, values);
+      },
+    });
+  }
+}
+
 /** Load one model listed in docs/models/index.json and prepare its Grad-CAM pieces. */
 export async function loadModel(info, baseUrl) {
   const model = await tf.loadLayersModel(new URL(info.url, baseUrl).href);

@@ -1,0 +1,116 @@
+"""The try-it page under test: small trained models (until the real ones exist), a site folder, a server.
+
+The page is served exactly as the build lays it out: docs/models/ from `gen.export.publish`, the page's
+assets from site_src/assets/, TF.js from node_modules (gen.site.render.vendor_files), and the page's
+HTML taken from site_src/pages/10-try-it.md. When the real site has been built (build/ holds the page
+and its models), that is what the tests load instead.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from gen.config import BUILD_DIR, IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, SITE_SRC
+
+PAGE = "10-try-it"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+MARKERS = ("<!-- try-it:start -->", "<!-- try-it:end -->")
+
+
+def train_small_models(models_dir: Path, steps: int = 3, seed: int = 0) -> None:
+    """Every published model's architecture, trained a few steps on random faces, saved like gen.train does.
+
+    Real weights (not the initial ones) and moved BatchNorm statistics, so a wrong layer or a dropped
+    weight in the export shows up as different probabilities.
+    """
+    from gen.architecture import EMBEDDING_LAYER, FEATURE_LAYER, build_classifier
+    from gen.keras import keras
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, (64, IMAGE_SIZE, IMAGE_SIZE, 3)).astype(np.float32)
+    for spec in MODEL_SPECS.values():
+        model = build_classifier(len(spec.labels), IMAGE_SIZE, name=spec.name)
+        model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+        model.fit(pixels, rng.integers(0, len(spec.labels), len(pixels)), batch_size=16, epochs=1,
+                  steps_per_epoch=steps, verbose=0)
+        folder = models_dir / spec.name
+        folder.mkdir(parents=True, exist_ok=True)
+        model.save(folder / "model.keras")
+        (folder / "metadata.json").write_text(json.dumps({
+            "name": spec.name, "task": spec.task, "labels": list(spec.labels), "input_size": IMAGE_SIZE,
+            "feature_layer": FEATURE_LAYER, "embedding_layer": EMBEDDING_LAYER, "training_subset": spec.subset}))
+
+
+def real_models_ready(models_dir: Path = MODELS_DIR) -> bool:
+    """True when every published model has a committed, current TF.js export."""
+    from gen.export import is_current
+
+    return all((models_dir / n / "model.keras").exists() and is_current(models_dir / n) for n in MODEL_SPECS)
+
+
+def built_site_ready(site: Path = BUILD_DIR) -> bool:
+    return (site / PAGE / "index.html").exists() and (site / "models" / "index.json").exists()
+
+
+def page_html() -> str:
+    """A standalone page with the try-it block of site_src/pages/10-try-it.md (no theme around it)."""
+    source = (SITE_SRC / "pages" / f"{PAGE}.md").read_text()
+    start, end = (source.index(marker) for marker in MARKERS)
+    block = source[start + len(MARKERS[0]):end]
+    return f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' " \
+           f"content='width=device-width, initial-scale=1'><title>Try it</title></head><body>{block}</body></html>"
+
+
+def assemble_site(folder: Path, models_dir: Path) -> Path:
+    """The page, its assets, vendored TF.js and the published models, laid out as in build/."""
+    from gen.export import publish
+    from gen.pipeline import BuildContext
+    from gen.site.render import sync_files, vendor_files
+
+    publish(BuildContext(docs_dir=folder, data_dir=None), models_dir)
+    assets = SITE_SRC / "assets"
+    sync_files({str(p.relative_to(assets)): p for p in assets.rglob("*") if p.is_file()}, folder / "assets")
+    sync_files({k: v for k, v in vendor_files().items() if k.startswith("tfjs")}, folder / "vendor")
+    (folder / PAGE).mkdir(parents=True, exist_ok=True)
+    (folder / PAGE / "index.html").write_text(page_html())
+    return folder
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",
+                      ".js": "text/javascript", ".mjs": "text/javascript"}
+
+    def log_message(self, *args) -> None:  # the tests assert on requests themselves
+        pass
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve `folder` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def copy_models(models_dir: Path, out: Path) -> Path:
+    """A private copy of the committed models (the tests never write into models/)."""
+    for name in MODEL_SPECS:
+        shutil.copytree(models_dir / name, out / name)
+    return out
