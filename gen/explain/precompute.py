@@ -212,7 +212,8 @@ class Pictures:
         return f"generated/{AREA}/{name}"
 
 
-def describe_model(result: ModelMaps, sample: Sample, pictures: Pictures) -> dict[str, Any]:
+def describe_model(result: ModelMaps, sample: Sample, pictures: Pictures, methods: dict[str, dict[str, Any]]
+                   ) -> dict[str, Any]:
     """A sample's entry for one model: probabilities, and per explained class every method's pictures."""
     probabilities = result.probabilities[sample.id]
     predicted = int(np.argmax(probabilities))
@@ -223,7 +224,7 @@ def describe_model(result: ModelMaps, sample: Sample, pictures: Pictures) -> dic
         if target == predicted == truth:
             role = "predicted_and_true"
         entry = {"role": role, "class": result.labels[target], "probability": float(probabilities[target]), "maps": {}}
-        for method in SITE_METHODS:
+        for method in methods:
             raw, delta, key = result.maps[sample.id, target, method]
             signed = method in SIGNED
             divisor = float(display.scale_of(raw))
@@ -240,7 +241,8 @@ def describe_model(result: ModelMaps, sample: Sample, pictures: Pictures) -> dic
             "correct": None if truth is None else truth == predicted, "explained": explained}
 
 
-def describe_comparison(results: dict[str, ModelMaps], sample: Sample, pictures: Pictures) -> list[dict[str, Any]]:
+def describe_comparison(results: dict[str, ModelMaps], sample: Sample, pictures: Pictures,
+                        methods: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Two rows for the race pair on shared scales: the true class, then each model's own prediction."""
     rows = []
     for role in ("true", "predicted"):
@@ -253,7 +255,7 @@ def describe_comparison(results: dict[str, ModelMaps], sample: Sample, pictures:
         row = {"role": role, "scale": {}, "models": {
             name: {"class": results[name].labels[t], "probability": float(results[name].probabilities[sample.id][t]),
                    "maps": {}} for name, t in chosen.items()}}
-        for method in SITE_METHODS:
+        for method in methods:
             raws = {name: results[name].maps[sample.id, t, method] for name, t in chosen.items()}
             divisor = display.scale_of(np.stack([raw for raw, _, _ in raws.values()]))
             row["scale"][method] = float(divisor)
@@ -270,7 +272,7 @@ def available_models(models_dir: Path = MODELS_DIR) -> list[str]:
 
 
 def precompute(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = SITE_SRC,
-               cache_dir: Path = CACHE_DIR / AREA) -> dict[str, int]:
+               cache_dir: Path = CACHE_DIR / AREA, methods: dict[str, dict[str, Any]] = SITE_METHODS) -> dict[str, int]:
     """Bring docs/generated/explain/ up to date; returns how many predictions, maps and pictures were made."""
     from gen.explain.figures import analysis_files  # figures of the committed dataset analyses
     from gen.site.render import sync_files
@@ -280,16 +282,16 @@ def precompute(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = S
     if not names:
         print("[explain] no trained models under models/: nothing to explain (run `python -m gen train`)",
               file=sys.stderr)
-    results = {name: explain_model(name, samples, cache, models_dir) for name in names}
+    results = {name: explain_model(name, samples, cache, models_dir, methods) for name in names}
     pictures = Pictures(cache, {s.id: s for s in samples})
     index = {
-        "methods": {m: {"title": TITLES[m], "signed": m in SIGNED, "parameters": p} for m, p in SITE_METHODS.items()},
+        "methods": {m: {"title": TITLES[m], "signed": m in SIGNED, "parameters": p} for m, p in methods.items()},
         "models": {n: {"task": r.task, "labels": r.labels} for n, r in results.items()},
         "compared": list(COMPARED) if all(n in results for n in COMPARED) else [],
         "overlay_size": OVERLAY_SIZE, "input_size": IMAGE_SIZE,
         "samples": [{"id": s.id, "file": s.file, "labels": s.labels,
-                     "models": {n: describe_model(r, s, pictures) for n, r in results.items()},
-                     "comparison": describe_comparison(results, s, pictures) if all(
+                     "models": {n: describe_model(r, s, pictures, methods) for n, r in results.items()},
+                     "comparison": describe_comparison(results, s, pictures, methods) if all(
                          n in results for n in COMPARED) else []} for s in samples],
     }
     files = dict(pictures.files)

@@ -119,21 +119,22 @@ def cascade_groups(model: keras.Model) -> list[list[str]]:
     return list(groups.values())
 
 
-def sanity(model: keras.Model, images: np.ndarray, targets: np.ndarray) -> dict[str, Any]:
+def sanity(model: keras.Model, images: np.ndarray, targets: np.ndarray,
+           methods: dict[str, dict[str, Any]] = SITE_METHODS) -> dict[str, Any]:
     """Cascading randomisation: mean Spearman correlation of |map| (trained vs randomised) per step."""
     keras.utils.set_random_seed(SEED + 1)
     fresh = keras.models.clone_model(model)  # new layers, newly initialised weights
-    original = {m: np.abs(METHODS[m](model, images, targets, **p).maps) for m, p in SITE_METHODS.items()}
+    original = {m: np.abs(METHODS[m](model, images, targets, **p).maps) for m, p in methods.items()}
     weights = {layer.name: layer.get_weights() for layer in model.layers}
     groups = cascade_groups(model)
-    correlation: dict[str, list[float]] = {m: [] for m in SITE_METHODS}
+    correlation: dict[str, list[float]] = {m: [] for m in methods}
     for group in groups:
         for name in group:
             weights[name] = fresh.get_layer(name).get_weights()
         randomised = keras.models.clone_model(model)  # a new object: no stale compiled or guided copies
         for layer in randomised.layers:
             layer.set_weights(weights[layer.name])
-        for method, parameters in SITE_METHODS.items():
+        for method, parameters in methods.items():
             maps = np.abs(METHODS[method](randomised, images, targets, **parameters).maps)
             values = [spearmanr(a.ravel(), b.ravel()).statistic for a, b in zip(original[method], maps)]
             correlation[method].append(float(np.nanmean(values)))

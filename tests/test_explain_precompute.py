@@ -1,0 +1,94 @@
+"""The explain build step: what it writes for the pages, and that its cache skips unchanged work."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gen.architecture import build_classifier
+from gen.config import RACES, SITE_SRC
+from gen.explain.precompute import SITE_METHODS, precompute as full_precompute
+from gen.keras import keras
+
+
+def write_model(folder: Path, seed: int) -> None:
+    """An untrained project classifier is enough here: the step's bookkeeping is under test."""
+    keras.utils.set_random_seed(seed)
+    folder.mkdir(parents=True)
+    build_classifier(len(RACES), 64, name=folder.name).save(folder / "model.keras")
+    (folder / "metadata.json").write_text(json.dumps({"name": folder.name, "task": "race", "labels": list(RACES)}))
+
+
+def write_samples(site_src: Path, count: int) -> list[str]:
+    manifest = json.loads((SITE_SRC / "samples" / "manifest.json").read_text())
+    (site_src / "samples").mkdir(parents=True, exist_ok=True)
+    chosen = manifest["samples"][:count]
+    for entry in chosen:
+        shutil.copy(SITE_SRC / "samples" / entry["file"], site_src / "samples" / entry["file"])
+    (site_src / "samples" / "manifest.json").write_text(json.dumps({**manifest, "samples": chosen}))
+    return [entry["id"] for entry in chosen]
+
+
+# Every site method, with cheaper settings: the step's bookkeeping is under test, not the maps.
+METHODS = {**SITE_METHODS, "integrated_gradients": {"baseline": "blurred", "steps": 4},
+           "smoothgrad": {"samples": 2}, "occlusion": {"window": 16, "stride": 16}}
+
+
+def precompute(*args) -> dict[str, int]:
+    return full_precompute(*args, methods=METHODS)
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("models")
+    write_model(folder / "race_fair", 1)
+    write_model(folder / "race_biased", 2)
+    return folder
+
+
+def test_explain_step_writes_the_index_and_caches(models_dir: Path, tmp_path: Path) -> None:
+    site_src, docs, cache = tmp_path / "site_src", tmp_path / "docs", tmp_path / "cache"
+    write_samples(site_src, 1)
+    first = precompute(docs, models_dir, site_src, cache)
+    assert first["predictions"] == 2 and first["maps"] >= 2 * len(METHODS)
+
+    index = json.loads((docs / "generated" / "explain" / "samples.json").read_text())
+    sample = index["samples"][0]
+    for name, entry in sample["models"].items():
+        roles = [e["role"] for e in entry["explained"]]
+        assert roles in (["predicted_and_true"], ["predicted", "true"])
+        assert entry["explained"][0]["class"] == entry["predicted"]
+        assert entry["explained"][-1]["class"] == entry["true"] == sample["labels"]["race"]
+        assert entry["true_probability"] == pytest.approx(entry["probabilities"][entry["true"]])
+        for explained in entry["explained"]:
+            for files in explained["maps"].values():
+                assert (docs / files["overlay"]).is_file() and (docs / files["heatmap"]).is_file()
+    true_row, own_row = sample["comparison"]
+    assert [true_row["role"], own_row["role"]] == ["true", "predicted"]
+    assert {m["class"] for m in true_row["models"].values()} == {sample["labels"]["race"]}
+    assert all(m["class"] == sample["models"][n]["predicted"] for n, m in own_row["models"].items())
+
+    again = precompute(docs, models_dir, site_src, cache)
+    assert again == {"predictions": 0, "maps": 0, "pictures": 0}
+
+    write_samples(site_src, 2)  # one new sample: only its own work is done
+    added = precompute(docs, models_dir, site_src, cache)
+    new = json.loads((docs / "generated" / "explain" / "samples.json").read_text())["samples"][1]
+    expected_maps = sum(len(m["explained"]) for m in new["models"].values()) * len(METHODS)
+    assert added["predictions"] == 2 and added["maps"] == expected_maps
+
+
+def test_changed_model_is_recomputed(models_dir: Path, tmp_path: Path) -> None:
+    site_src, docs, cache = tmp_path / "site_src", tmp_path / "docs", tmp_path / "cache"
+    write_samples(site_src, 1)
+    precompute(docs, models_dir, site_src, cache)
+    changed = tmp_path / "models"
+    shutil.copytree(models_dir, changed)
+    model = keras.models.load_model(changed / "race_fair" / "model.keras")
+    model.set_weights([w + np.float32(0.01) for w in model.get_weights()])
+    model.save(changed / "race_fair" / "model.keras")
+    result = precompute(docs, changed, site_src, cache)
+    assert result["predictions"] == 1 and result["maps"] > 0  # race_biased came from the cache
