@@ -27,7 +27,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 MARKERS = ("<!-- try-it:start -->", "<!-- try-it:end -->")
 
 
-def train_small_models(models_dir: Path, steps: int = 3, seed: int = 0) -> None:
+def train_small_models(models_dir: Path, names: tuple[str, ...] = tuple(MODEL_SPECS), steps: int = 3,
+                       seed: int = 0) -> None:
     """Every published model's architecture, trained a few steps on random faces, saved like gen.train does.
 
     Real weights (not the initial ones) and moved BatchNorm statistics, so a wrong layer or a dropped
@@ -39,7 +40,7 @@ def train_small_models(models_dir: Path, steps: int = 3, seed: int = 0) -> None:
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     pixels = rng.integers(0, 256, (64, IMAGE_SIZE, IMAGE_SIZE, 3)).astype(np.float32)
-    for spec in MODEL_SPECS.values():
+    for spec in (MODEL_SPECS[name] for name in names):
         model = build_classifier(len(spec.labels), IMAGE_SIZE, name=spec.name)
         model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
         model.fit(pixels, rng.integers(0, len(spec.labels), len(pixels)), batch_size=16, epochs=1,
