@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from gen.age.paths import PROTOTYPES_FILE, RANGES_FILE, THUMBNAIL_DIR
+from gen.age.paths import PROTOTYPES, RANGES, THUMBNAILS, analysis_dir
 from gen.config import CACHE_DIR, MODELS_DIR, RACES, SITE_SRC
 from gen.pipeline import BuildContext
 from gen.site.context import MissingDataError, load_json, shown_path
@@ -25,25 +25,27 @@ RULES = {"baseline_raw": ("sum to 90% (raw)", "#9a9a9a"), "conformal": ("conform
          "mondrian_race": ("conformal per race", "#c4512b")}
 ROLE_COLUMNS = (("prototypes", "MMD\nprototype"), ("criticisms", "MMD\ncriticism"),
                 ("simple_prototype", "most\nconfident"), ("simple_criticism", "largest\nerror"))
-MOSAIC_DPI = 96  # about one screen pixel per thumbnail pixel: the faces are 64 px
+MOSAIC_DPI = 96  # one image pixel per thumbnail pixel in the saved mosaic
+CAM_ALPHA = 0.55
 
 
-def _inputs(*files: tuple[str, Path, str], thumbnails: bool = False) -> Callable[[Path], dict[str, Path]]:
+def _inputs(*files: tuple[str, str, str], thumbnails: bool = False) -> Callable[[Path], dict[str, Path]]:
     """Input files of a unit (this module included, so a drawing change redraws), failing clearly if absent."""
     def collect(models_dir: Path) -> dict[str, Path]:
         found = {"code": Path(__file__)}
-        for key, path, producer in files:
+        for key, name, producer in files:
+            path = analysis_dir(models_dir) / name
             if not path.exists():
                 raise MissingDataError(f"{shown_path(path)} is missing (written by `{producer}`)")
             found[key] = path
         if thumbnails:
-            found |= {f"thumbnail/{p.name}": p for p in sorted(THUMBNAIL_DIR.glob("*.jpg"))}
+            found |= {f"{THUMBNAILS}/{p.name}": p for p in sorted((analysis_dir(models_dir) / THUMBNAILS).glob("*.jpg"))}
         return found
     return collect
 
 
-RANGES_INPUT = ("age_ranges", RANGES_FILE, "python -m gen age-ranges")
-PROTOTYPES_INPUT = ("prototypes", PROTOTYPES_FILE, "python -m gen prototypes")
+RANGES_INPUT = ("age_ranges", RANGES, "python -m gen age-ranges")
+PROTOTYPES_INPUT = ("prototypes", PROTOTYPES, "python -m gen prototypes")
 
 
 def draw_coverage(inputs: dict[str, Path], out: Path) -> None:
@@ -126,49 +128,61 @@ def decode_cam(rows: list[str]) -> np.ndarray:
     return (np.array([[int(d) for d in row] for row in rows], float) + 0.5) / 10
 
 
-def _face_cell(ax, face: dict, entry: dict, with_cam: bool) -> None:
-    image = np.asarray(Image.open(THUMBNAIL_DIR / Path(face["thumbnail"]).name).convert("RGB"))
-    ax.imshow(image)
-    if with_cam:
-        ax.imshow(decode_cam(entry["cam"]), cmap="inferno", alpha=0.55, interpolation="bilinear",
-                  extent=(-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5), vmin=0, vmax=1)
-    else:
-        ax.set_title(f"{entry['prediction']} {entry['confidence']:.2f}", fontsize=6.5, pad=2,
-                     color="#1b7f79" if entry["correct"] else "#c4512b")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+def cam_overlay(face: np.ndarray, cam: np.ndarray, cmap, alpha: float = CAM_ALPHA) -> np.ndarray:
+    """The face with its Grad-CAM grid, upsampled bilinearly to the face's size, blended on top."""
+    size = face.shape[1], face.shape[0]
+    heat = np.asarray(Image.fromarray(cam.astype(np.float32), mode="F").resize(size, Image.Resampling.BILINEAR))
+    colours = cmap(np.clip(heat, 0.0, 1.0))[..., :3] * 255.0
+    return ((1 - alpha) * face + alpha * colours).astype(np.uint8)
 
 
 def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
     """One mosaic per model: per group, MMD-critic's prototypes and criticisms, then the simple rule's
-    two picks; each face above its Grad-CAM for the model's prediction."""
+    two picks; each face above its Grad-CAM for the model's prediction.
+
+    Drawn as one image with text on top rather than one axes per face: hundreds of axes take tens of
+    seconds to lay out, one image a second."""
     document = load_json(inputs["prototypes"])
     faces = document["faces"]
     plt = _pyplot()
+    cmap = plt.get_cmap("inferno")
+    face_px, pad, title_px, left, top = 64, 8, 14, 64, 34
     for name, result in document["models"].items():
         groups = list(result["groups"].items())
+        if not groups:
+            raise MissingDataError(f"prototypes.json has no group with enough test faces for {name}")
         columns = [(role, k, title) for role, title in ROLE_COLUMNS
                    for k in range(len(groups[0][1][role]) if isinstance(groups[0][1][role], list) else 1)]
-        figure, axes = plt.subplots(2 * len(groups), len(columns), figsize=(0.78 * len(columns), 1.55 * len(groups)),
-                                    squeeze=False, gridspec_kw={"hspace": 0.25, "wspace": 0.06})
+        cell_w, group_h = face_px + pad, title_px + 2 * face_px + 3 * pad
+        canvas = np.full((top + group_h * len(groups), left + cell_w * len(columns), 3), 255, np.uint8)
+        texts = []
+        for c, (_, _, title) in enumerate(columns):
+            texts.append((left + c * cell_w + face_px / 2, top - 4, title, "#222222", 7, "bottom"))
         for g, (label, group) in enumerate(groups):
-            for c, (role, k, title) in enumerate(columns):
+            y = top + g * group_h + title_px
+            texts.append((left - 6, y + face_px, label, "#222222", 8, "center"))
+            for c, (role, k, _) in enumerate(columns):
                 value = group[role]
                 entry = value[k] if isinstance(value, list) else value
-                for row, with_cam in ((2 * g, False), (2 * g + 1, True)):
-                    ax = axes[row, c]
-                    if entry is None:
-                        ax.axis("off")
-                        continue
-                    _face_cell(ax, faces[entry["face"]], entry, with_cam)
-                if g == 0:
-                    axes[0, c].annotate(title, (0.5, 1.3), xycoords="axes fraction", ha="center", va="bottom",
-                                        fontsize=7)
-            axes[2 * g, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
-        figure.suptitle(f"{name}: true {result['group_by']} per row; title = prediction and confidence "
-                        "(green right, red wrong); below, Grad-CAM", fontsize=8, y=1.0)
+                if entry is None:
+                    continue
+                x = left + c * cell_w
+                face = np.asarray(Image.open(inputs[faces[entry["face"]]["thumbnail"]]).convert("RGB"), np.float32)
+                canvas[y:y + face_px, x:x + face_px] = face.astype(np.uint8)
+                canvas[y + face_px + pad:y + 2 * face_px + pad, x:x + face_px] = cam_overlay(
+                    face, decode_cam(entry["cam"]), cmap)
+                texts.append((x + face_px / 2, y - 2, f"{entry['prediction']} {entry['confidence']:.2f}",
+                              "#1b7f79" if entry["correct"] else "#c4512b", 6.5, "bottom"))
+        height, width = canvas.shape[:2]
+        figure = plt.figure(figsize=(width / MOSAIC_DPI, height / MOSAIC_DPI), dpi=MOSAIC_DPI)
+        ax = figure.add_axes((0, 0, 1, 1))
+        ax.imshow(canvas, interpolation="nearest")
+        for x, y, text, color, size, va in texts:
+            ha = "right" if x < left else "center"
+            ax.text(x, y, text, color=color, fontsize=size, ha=ha, va=va, linespacing=0.9)
+        ax.axis("off")
+        figure.text(0.01, 0.995, f"{name}: true {result['group_by']} per row; above each face the model's answer and "
+                    "confidence (green right, red wrong); below it, Grad-CAM", fontsize=7, va="top")
         with plt.rc_context({"savefig.dpi": MOSAIC_DPI}):
             _save(figure, out / f"prototypes_{name}.png")
         plt.close(figure)

@@ -25,7 +25,7 @@ from PIL import Image
 
 from gen.age.mmd_critic import median_bandwidth, rbf_kernel, select_criticisms, select_prototypes, witness
 from gen.age.outputs import ModelOutputs, held_out_outputs
-from gen.age.paths import PROTOTYPES_FILE, THUMBNAIL_DIR
+from gen.age.paths import PROTOTYPES, THUMBNAILS, analysis_dir
 from gen.config import AGE_BINS, GENDERS, MODEL_SPECS, MODELS_DIR, RACES
 from gen.data.prepared import PreparedData
 from gen.explain.gradcam import grad_cam
@@ -160,7 +160,7 @@ def _face_table(data: PreparedData, indices: list[int]) -> dict[str, dict]:
     for position, index in enumerate(indices):
         record = data.dataset.records[index]
         table[record.content_hash[:12]] = {
-            "index": index, "thumbnail": f"prototypes/{record.content_hash[:12]}.jpg", "age": record.age,
+            "index": index, "thumbnail": f"{THUMBNAILS}/{record.content_hash[:12]}.jpg", "age": record.age,
             "age_bin": AGE_BINS[record.age_bin], "gender": GENDERS[record.gender], "race": RACES[record.race],
             **{key: float(values[position]) for key, values in stats.items()}}
     return table
@@ -233,7 +233,8 @@ def write_prototypes(data: PreparedData, names: tuple[str, ...] = tuple(PAIRED),
                     entry["face"] = face_of[entry.pop("index")]
     for entry in faces.values():
         del entry["index"]
-    _write_thumbnails(data, {key: index for index, key in face_of.items()})
+    thumbnails = analysis_dir(models_dir) / THUMBNAILS
+    _write_thumbnails(data, {key: index for index, key in face_of.items()}, thumbnails)
     document = {
         "about": "MMD-critic prototypes and criticisms on each model's penultimate-layer embeddings, per true "
                  "group, UTKFace test split; beside them the simple rule (most confident correct prediction, "
@@ -246,19 +247,19 @@ def write_prototypes(data: PreparedData, names: tuple[str, ...] = tuple(PAIRED),
         "faces": faces,
         "models": results,
     }
-    PROTOTYPES_FILE.write_text(json.dumps(document, indent=1) + "\n")
-    print(f"[prototypes] {len(faces)} faces, {sum(p.stat().st_size for p in THUMBNAIL_DIR.glob('*.jpg')) // 1024} KiB "
+    (analysis_dir(models_dir) / PROTOTYPES).write_text(json.dumps(document, indent=1) + "\n")
+    print(f"[prototypes] {len(faces)} faces, {sum(p.stat().st_size for p in thumbnails.glob('*.jpg')) // 1024} KiB "
           f"of thumbnails", flush=True)
     return document
 
 
-def _write_thumbnails(data: PreparedData, faces: dict[str, int]) -> None:
+def _write_thumbnails(data: PreparedData, faces: dict[str, int], folder: Path) -> None:
     """One 64 px JPEG per chosen face; thumbnails no longer chosen are removed."""
-    THUMBNAIL_DIR.mkdir(parents=True, exist_ok=True)
-    for stale in THUMBNAIL_DIR.glob("*.jpg"):
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.jpg"):
         if stale.stem not in faces:
             stale.unlink()
     for key, index in faces.items():
-        path = THUMBNAIL_DIR / f"{key}.jpg"
+        path = folder / f"{key}.jpg"
         if not path.exists():
             Image.fromarray(data.dataset.pixels[index]).save(path, quality=THUMBNAIL_QUALITY)

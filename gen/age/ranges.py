@@ -22,7 +22,7 @@ from gen.age.calibration import (PROBABILITY_FLOOR, RULE, calibration_split, con
                                  contiguous_ranges, fit_temperature, group_thresholds, mass_rule_sets,
                                  negative_log_likelihood, range_summary, temperature_scale, top_k)
 from gen.age.outputs import held_out_outputs
-from gen.age.paths import ANALYSIS_DIR, CALIBRATION_FILE, RANGES_FILE
+from gen.age.paths import CALIBRATION, RANGES, analysis_dir
 from gen.config import (AGE_BIN_EDGES, AGE_BINS, GENDERS, IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, RACES, SEED, SITE_SRC,
                         age_to_bin)
 from gen.data.images import decode_face
@@ -173,8 +173,9 @@ def analyse(data: PreparedData, names: tuple[str, ...] = AGE_MODELS,
     return report, calibrations
 
 
-def write_age_ranges(data: PreparedData, names: tuple[str, ...] = AGE_MODELS, models_dir: Path = MODELS_DIR) -> dict:
-    """Run the analysis and write age_ranges.json and age_calibration.json."""
+def write_age_ranges(data: PreparedData, names: tuple[str, ...] = AGE_MODELS, models_dir: Path = MODELS_DIR,
+                     samples_dir: Path = SITE_SRC / "samples") -> dict:
+    """Run the analysis and write age_ranges.json and age_calibration.json under <models_dir>/analysis/."""
     report, calibrations = analyse(data, names, models_dir)
     models = {name: keras.models.load_model(models_dir / name / "model.keras", compile=False) for name in names}
     any_calibration = next(iter(calibrations.values()))
@@ -185,11 +186,12 @@ def write_age_ranges(data: PreparedData, names: tuple[str, ...] = AGE_MODELS, mo
         "split": {"temperature_fit": any_calibration.n_temperature, "conformal": any_calibration.n_conformal,
                   "test": int(len(data.split["test"])), "seed": SEED},
         "models": report,
-        "samples": sample_ranges(models, calibrations),
+        "samples": sample_ranges(models, calibrations, samples_dir),
     }
-    ANALYSIS_DIR.mkdir(parents=True, exist_ok=True)
-    RANGES_FILE.write_text(json.dumps(result, indent=1) + "\n")
-    CALIBRATION_FILE.write_text(json.dumps({name: c.export() for name, c in calibrations.items()}, indent=1) + "\n")
+    out = analysis_dir(models_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / RANGES).write_text(json.dumps(result, indent=1) + "\n")
+    (out / CALIBRATION).write_text(json.dumps({name: c.export() for name, c in calibrations.items()}, indent=1) + "\n")
     for name, model_report in report.items():
         c, m = model_report["conformal"], model_report["mondrian_race"]
         print(f"[age-ranges] {name}: T={model_report['temperature']:.2f}; baseline coverage "
