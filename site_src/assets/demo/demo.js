@@ -97,13 +97,16 @@ class TryIt {
   /** Load everything the page needs (the only network traffic it makes), then show the first sample. */
   async start(params) {
     this.status('Loading the models…');
+    this.timings = {}; // milliseconds since navigation started, for bench/browser.py
     this.backend = await startTf(params.get('backend'));
+    this.timings.tfjs = performance.now();
     const indexUrl = new URL(INDEX, ROOT);
     const index = await (await fetch(indexUrl)).json();
     this.models = index.models;
     this.size = Object.values(this.models)[0].input_size;
     const entries = await Promise.all(Object.values(this.models).map((info) => loadModel(info, indexUrl)));
     this.entries = Object.fromEntries(entries.map((entry) => [entry.info.name, entry]));
+    this.timings.models = performance.now();
     this.samples = await Promise.all(index.samples.map(async (sample) => ({
       ...sample, blob: await (await fetch(new URL(sample.file, indexUrl))).blob() })));
     this.crop = new CropTool(this.q('.ti-crop-canvas'), this.q('.ti-zoom'), () => this.analyse());
@@ -112,6 +115,8 @@ class TryIt {
     await this.showSamples();
     this.status(`Ready: ${entries.length} models running on your device (TF.js ${tf.version.tfjs}, ${this.backend} backend).`);
     await this.useSample(this.samples[0]);
+    await new Promise(requestAnimationFrame); // the crop tool analyses on the frame it asked for, before this
+    this.timings.firstPrediction = performance.now();
   }
 
   status(text) {
