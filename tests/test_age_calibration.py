@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gen.age.calibration import (conformal_threshold, conformity_scores, contiguous_ranges, fit_temperature,
+from gen.age.calibration import (conformal_threshold, conformity_scores, contiguous_ranges, coverage_spread, fit_temperature,
                                  group_thresholds, hull_scores, mass_rule_sets, temperature_scale, top_k)
 
 N_BINS = 9
@@ -120,3 +120,13 @@ def test_top_k_is_sorted_and_matches_probabilities():
 
 def test_threshold_is_zero_with_too_few_faces():
     assert conformal_threshold(np.array([0.5, 0.6]), 0.1) == 0.0
+
+
+def test_coverage_spread_matches_simulated_calibration_draws():
+    """Coverage given n calibration scores is 1 - U_(l) for uniform scores; its spread matches the formula."""
+    rng = np.random.default_rng(8)
+    for n in (100, 1000):
+        rank = int(np.floor(0.1 * (n + 1)))
+        coverage = 1 - np.sort(rng.random((4000, n)), axis=1)[:, rank - 1]
+        assert abs(coverage.std() - coverage_spread(n, 0.1)) < 0.1 * coverage_spread(n, 0.1)
+        assert coverage.mean() >= 0.9 - 3 * coverage.std() / np.sqrt(4000)

@@ -76,5 +76,8 @@ def test_range_summary_counts_per_group():
     widths = np.array([1, 2, 3, 2])
     summary = range_summary(covered, widths, {"race": (np.array([0, 0, 1, 1]), ("A", "B", "C"))})
     assert summary["coverage"] == 0.75 and summary["mean_width"] == 2.0
-    assert summary["race"]["A"] == {"n": 2, "coverage": 0.5, "mean_width": 1.5}
-    assert summary["race"]["C"] == {"n": 0, "coverage": None, "mean_width": None}
+    assert summary["race"]["A"]["n"] == 2 and summary["race"]["A"]["coverage"] == 0.5
+    assert summary["race"]["A"]["mean_width"] == 1.5
+    low, high = summary["race"]["A"]["coverage_ci"]
+    assert 0.0 < low < 0.5 < high < 1.0
+    assert summary["race"]["C"] == {"n": 0, "coverage": None, "coverage_ci": None, "mean_width": None}

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize_scalar
+from scipy.stats import binomtest
 
 PROBABILITY_FLOOR = 1e-12  # log(0) guard, also used by the browser
 RULE = ("p_T = softmax(log(max(p, 1e-12)) / temperature); the range is every bin from the lowest to the "
@@ -104,6 +105,20 @@ def conformal_threshold(scores: np.ndarray, alpha: float) -> float:
     return 0.0 if rank < 1 else float(np.sort(scores)[rank - 1])
 
 
+def coverage_spread(n: int, alpha: float) -> float:
+    """Standard deviation of the coverage a threshold from n calibration faces delivers on new faces.
+
+    Given the calibration faces, coverage is Beta(n + 1 - l, l) distributed with l = floor(alpha (n+1))
+    (Vovk, 2012): about 0.007 for 1,700 faces, 0.03 for 100, which is how far a single calibration draw
+    can land from the target.
+    """
+    rank = int(np.floor(alpha * (n + 1)))
+    if rank < 1:
+        return 0.0
+    a, b = n + 1 - rank, rank
+    return float(np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1))))
+
+
 def group_thresholds(scores: np.ndarray, groups: np.ndarray, alpha: float) -> dict[int, float]:
     """Mondrian (group-conditional) conformal: one threshold per group, so each group gets >= 1 - alpha."""
     return {int(g): conformal_threshold(scores[groups == g], alpha) for g in np.unique(groups)}
@@ -141,10 +156,14 @@ def calibration_split(indices: np.ndarray, groups: np.ndarray, seed: int,
 
 
 def range_summary(covered: np.ndarray, widths: np.ndarray, groups: dict[str, tuple[np.ndarray, tuple[str, ...]]]) -> dict:
-    """Coverage and mean width overall and per named grouping ({name: (group index per face, names)})."""
+    """Coverage (with its 95% Wilson interval: a group of 200 test faces measures coverage only to about
+    +-4 points) and mean width, overall and per named grouping ({name: (group index per face, names)})."""
     def cell(mask: np.ndarray) -> dict:
-        return {"n": int(mask.sum()), "coverage": float(covered[mask].mean()) if mask.any() else None,
-                "mean_width": float(widths[mask].mean()) if mask.any() else None}
+        if not mask.any():
+            return {"n": 0, "coverage": None, "coverage_ci": None, "mean_width": None}
+        interval = binomtest(int(covered[mask].sum()), int(mask.sum())).proportion_ci(0.95, method="wilson")
+        return {"n": int(mask.sum()), "coverage": float(covered[mask].mean()),
+                "coverage_ci": [float(interval.low), float(interval.high)], "mean_width": float(widths[mask].mean())}
     summary = cell(np.ones(len(covered), bool))
     for name, (group_of, names) in groups.items():
         summary[name] = {label: cell(group_of == i) for i, label in enumerate(names)}

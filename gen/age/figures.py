@@ -72,7 +72,8 @@ def draw_coverage(inputs: dict[str, Path], out: Path) -> None:
             axes[row, column].set_xticks(x, RACES)
     axes[0, 0].set_ylabel("coverage (test split)")
     axes[1, 0].set_ylabel("mean range width (bins)")
-    axes[0, -1].legend(frameon=False, loc="lower right", fontsize=8)
+    figure.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=len(RULES), frameon=False,
+                  fontsize=8, bbox_to_anchor=(0.5, 1.0))
     _save(figure, out / "age_coverage.png")
 
 
