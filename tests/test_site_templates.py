@@ -15,7 +15,7 @@ IGNORED = [
     r"<(script|style|select)\b.*?</\1>",  # scripts, styles and form options (not prose)
     r"<[^>]*>",  # HTML tags and their attributes
     r"\]\([^)]*\)",  # Markdown link and image targets (file names like 02-data.md)
-    r"\{:[^}]*\}",  # attribute lists
+    r"\{[^{}\n]*\}",  # attribute lists such as { width="128" } (Jinja and math are already gone)
 ]
 # What a measured number looks like in prose: a decimal, a percentage, a thousands-grouped count,
 # a count of three or more digits that is not a year, or an "n = 42".
@@ -41,6 +41,7 @@ def typed_numbers(text: str) -> list[str]:
     ("UTKFace (Zhang, Song and Qi, CVPR 2017), see [data](02-data.md)", []),
     ('<img src="x.png" width="200"> and `python -m gen build --size 200`', []),
     ("<select><option>128</option></select><script>const n = 0.25;</script>", []),
+    ('![map](a.png){ width="128" loading=lazy } and {: .wide }', []),
 ])
 def test_check_catches_typed_metrics_and_allows_the_rest(text, found):
     assert typed_numbers(text) == found
