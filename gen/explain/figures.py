@@ -103,25 +103,30 @@ def draw_sanity(data: dict, path: Path) -> None:
 
 
 def draw_completeness(data: dict, path: Path) -> None:
-    """Median relative completeness error of IG against steps, per rule, baseline and model."""
+    """Median relative completeness error of IG against steps, per baseline and rule, per model."""
     plt = _pyplot()
-    figure, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
-    for axis, baseline in zip(axes, ("blurred", "black")):
+    settings = list(next(iter(data["completeness"].values())))
+    baselines = sorted({key.split("/")[0] for key in settings}, reverse=True)
+    figure, axes = plt.subplots(1, len(baselines), figsize=(4.6 * len(baselines), 3.4), sharey=True, squeeze=False)
+    for axis, baseline in zip(axes[0], baselines):
         for model, result in data["completeness"].items():
-            for rule, style in (("trapezoid", "-"), ("gauss-legendre", "--")):
-                rows = result[f"{baseline}/{rule}"]["by_steps"]
-                axis.plot([r["steps"] for r in rows], [max(r["median"], 1e-6) for r in rows], style, marker="o",
-                          color=MODEL_COLOURS.get(model, "#777"), label=f"{model}, {rule}")
-        axis.axhline(0.01, color="grey", linestyle=":", linewidth=1)
+            for key in (k for k in settings if k.startswith(baseline + "/")):
+                rows = result[key]["by_steps"]
+                axis.plot([r["steps"] for r in rows], [max(r["median"], 1e-6) for r in rows],
+                          "--" if key.endswith("trapezoid") else "-", marker="o",
+                          color=MODEL_COLOURS.get(model, "#777"), label=f"{model}, {result[key]['rule']}")
+        axis.axhline(data["goal"], color="grey", linestyle=":", linewidth=1)
         axis.set(xscale="log", yscale="log", title=f"{baseline} baseline", xlabel="steps",
                  ylabel="median |δ| / |F(x) − F(x′)|")
-    axes[1].legend(frameon=False, fontsize=6)
+        axis.legend(frameon=False, fontsize=6)
     _save(figure, path)
 
 
 def _aggregate_grid(plt, rows: list[tuple[str, dict[str, np.ndarray]]], faces: dict[str, np.ndarray],
                     path: Path, signed_rows: set[str]) -> None:
-    """Rows of mean maps drawn over mean faces; each row on one shared scale, stated in its label."""
+    """Rows of mean maps drawn over mean faces; each row on one shared scale. No rows: no figure."""
+    if not rows:
+        return
     columns = list(rows[0][1])
     figure, axes = plt.subplots(len(rows), len(columns), figsize=(1.5 * len(columns), 1.6 * len(rows)),
                                 squeeze=False)
@@ -146,7 +151,7 @@ def draw_average_race(data: dict, faces: dict[str, np.ndarray], path: Path) -> N
     rows = [(model, {race: np.array(aggregates[model]["race"][race]["map"]) for race in RACES})
             for model in COMPARED if model in aggregates]
     if "difference" in aggregates:
-        rows.append(("fair − biased", {race: np.array(aggregates["difference"][race]) for race in RACES}))
+        rows.append(("fair − biased", {race: np.array(aggregates["difference"][race]["map"]) for race in RACES}))
     _aggregate_grid(plt, rows, faces, path, {"fair − biased"})
 
 
@@ -193,7 +198,8 @@ def analysis_files(models_dir: Path, cache) -> dict[str, Path]:
             else:
                 draw(data, path)
             cache.computed["pictures"] += 1
-        files[name] = path
+        if path.exists():  # a figure whose models are not in the analysis is not drawn
+            files[name] = path
     if missing:
         print(f"[explain] no {', '.join(sorted(missing))} under {folder}: those figures are left out "
               "(run `python -m gen explain --analysis` with the dataset)", file=sys.stderr)

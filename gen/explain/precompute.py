@@ -40,7 +40,7 @@ SITE_METHODS: dict[str, dict[str, Any]] = {
     "gradcam_plusplus": {},
     "guided_backprop": {},
     "guided_gradcam": {},
-    "integrated_gradients": {"baseline": "blurred", "steps": 64, "rule": "trapezoid"},
+    "integrated_gradients": {"baseline": "blurred", "blur_sigma": 5.0, "steps": 64, "rule": "gauss-legendre"},
     "smoothgrad": {"samples": 32, "noise": 0.15},
     "occlusion": {"window": 8, "stride": 4, "fill": 0.0},
 }
@@ -289,6 +289,8 @@ def precompute(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = S
         "models": {n: {"task": r.task, "labels": r.labels} for n, r in results.items()},
         "compared": list(COMPARED) if all(n in results for n in COMPARED) else [],
         "overlay_size": OVERLAY_SIZE, "input_size": IMAGE_SIZE,
+        "display": {"percentile": display.PERCENTILE, "colormap": display.UNSIGNED_CMAP,
+                    "signed_colormap": display.SIGNED_CMAP},
         "samples": [{"id": s.id, "file": s.file, "labels": s.labels,
                      "models": {n: describe_model(r, s, pictures, methods) for n, r in results.items()},
                      "comparison": describe_comparison(results, s, pictures, methods) if all(

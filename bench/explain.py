@@ -1,0 +1,152 @@
+"""Per-image time of each explanation method on this machine (2 cores), against a plain implementation
+that explains one image at a time with one eager TensorFlow call per gradient or forward pass; then the
+wall time of all curated-sample explanations (cold cache) and of the class-aggregate Grad-CAM maps.
+
+    .venv/bin/python bench/explain.py [--images 10] [--plain-images 3] [--data-dir DIR]
+
+The plain versions are here only to be timed and checked against: they compute the same maps (the
+largest difference is printed) with the loops our batched versions avoid.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from gen.config import DEFAULT_UTKFACE_DIR, RACES, utkface_dir_from_env  # noqa: E402
+from gen.explain import METHODS  # noqa: E402
+from gen.explain.base import target_layer  # noqa: E402
+from gen.explain.guided_backprop import guided_model  # noqa: E402
+from gen.explain.integrated_gradients import make_baseline, quadrature  # noqa: E402
+from gen.explain.occlusion import window_masks  # noqa: E402
+from gen.explain.precompute import SITE_METHODS, available_models, load_samples, precompute  # noqa: E402
+from gen.keras import keras  # noqa: E402
+
+import tensorflow as tf  # noqa: E402
+
+BUDGET_SECONDS = 60
+
+
+def plain_gradient(model, image, target):
+    x = tf.constant(image[None])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        score = model(x, training=False)[0, target]
+    return tape.gradient(score, x).numpy()[0]
+
+
+def plain_cam(model, image, target):
+    both = keras.Model(model.inputs, [target_layer(model).output, model.output])
+    with tf.GradientTape() as tape:
+        features, probabilities = both(tf.constant(image[None]), training=False)
+        score = probabilities[0, target]
+    gradients = tape.gradient(score, features).numpy()[0]
+    cam = np.maximum((features.numpy()[0] * gradients.mean(axis=(0, 1))).sum(-1), 0)
+    return tf.image.resize(cam[None, ..., None], image.shape[:2]).numpy()[0, ..., 0]
+
+
+def plain_ig(model, image, target, baseline="blurred", steps=64, rule="trapezoid"):
+    start = make_baseline(baseline, image[None])[0]
+    nodes, weights = quadrature(rule, steps)
+    total = sum(w * plain_gradient(model, start + a * (image - start), target) for a, w in zip(nodes, weights))
+    return ((image - start) * total).sum(-1)
+
+
+def plain_smoothgrad(model, image, target, samples=32, noise=0.15):
+    rng = np.random.default_rng(0)
+    sigma = noise * (image.max() - image.min())
+    grads = [plain_gradient(model, image + rng.normal(0, sigma, image.shape).astype(np.float32), target)
+             for _ in range(samples)]
+    return np.abs(np.mean(grads, axis=0)).sum(-1)
+
+
+def plain_occlusion(model, image, target, window=8, stride=4, fill=0.0):
+    masks = window_masks(*image.shape[:2], window, stride)
+    original = model(image[None], training=False).numpy()[0, target]
+    drops = [original - model(np.where(m[..., None], fill, image)[None], training=False).numpy()[0, target]
+             for m in masks]
+    return np.einsum("w,whv->hv", np.array(drops), masks) / masks.sum(0)
+
+
+PLAIN = {
+    "gradcam": plain_cam,
+    "guided_backprop": lambda model, image, target: np.abs(plain_gradient(guided_model(model), image, target)).sum(-1),
+    "integrated_gradients": plain_ig,
+    "smoothgrad": plain_smoothgrad,
+    "occlusion": plain_occlusion,
+}
+
+
+def load_model() -> tuple[keras.Model, str]:
+    names = available_models()
+    if names:
+        name = "race_fair" if "race_fair" in names else names[0]
+        return keras.models.load_model(Path("models") / name / "model.keras", compile=False), name
+    from gen.architecture import build_classifier
+    return build_classifier(len(RACES), 64), "untrained classifier (no trained model found)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=int, default=10)
+    parser.add_argument("--plain-images", type=int, default=3)
+    parser.add_argument("--data-dir")
+    args = parser.parse_args()
+    model, name = load_model()
+    samples = load_samples()
+    images = np.stack([s.pixels for s in samples] * (1 + args.images // len(samples)))[:args.images]
+    targets = model.predict(images, verbose=0).argmax(1)
+    print(f"model: {name}; {args.images} images, plain: {args.plain_images}; TF threads: "
+          f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'} on {len(__import__('os').sched_getaffinity(0))} cores")
+    print(f"{'method':22} {'batched ms/img':>14} {'plain ms/img':>13} {'speed-up':>9} {'max |diff|':>11}")
+    for method, parameters in SITE_METHODS.items():
+        METHODS[method](model, images[:2], targets[:2], **parameters)  # trace once, as a build would
+        started = time.perf_counter()
+        result = METHODS[method](model, images, targets, **parameters)
+        batched = (time.perf_counter() - started) / len(images) * 1000
+        line = f"{method:22} {batched:14.1f}"
+        if method in PLAIN:
+            started = time.perf_counter()
+            plain = [PLAIN[method](model, images[i], int(targets[i])) for i in range(args.plain_images)]
+            slow = (time.perf_counter() - started) / args.plain_images * 1000
+            diff = np.abs(np.stack(plain) - result.maps[:args.plain_images]).max() / np.abs(result.maps).max()
+            line += f" {slow:13.1f} {slow / batched:8.1f}x {diff:11.1e}" if method != "smoothgrad" else \
+                f" {slow:13.1f} {slow / batched:8.1f}x {'(noise)':>11}"
+        print(line, flush=True)
+    names = available_models()
+    with tempfile.TemporaryDirectory() as scratch:
+        started = time.perf_counter()
+        precompute(Path(scratch) / "docs", cache_dir=Path(scratch) / "cache")
+        curated = time.perf_counter() - started
+        started = time.perf_counter()
+        precompute(Path(scratch) / "docs", cache_dir=Path(scratch) / "cache")
+        cached = time.perf_counter() - started
+    print(f"curated samples x {len(names)} models, all methods, cold cache: {curated:.1f} s; unchanged rerun: {cached:.1f} s")
+    folder = Path(args.data_dir) if args.data_dir else (utkface_dir_from_env() or DEFAULT_UTKFACE_DIR)
+    aggregate = 0.0
+    if folder.is_dir() and names:
+        from gen.data.prepared import prepare_data
+        from gen.explain.quality import aggregates
+        data = prepare_data(folder, manifest=None)
+        test = data.split["test"]
+        started = time.perf_counter()
+        for model_name in names:
+            trained = keras.models.load_model(Path("models") / model_name / "model.keras", compile=False)
+            aggregates(trained, data.dataset.pixels[test], data.dataset.labels("race")[test],
+                       data.dataset.labels("age")[test])
+        aggregate = time.perf_counter() - started
+        print(f"class-aggregate Grad-CAM over {len(test)} test faces x {len(names)} models: {aggregate:.1f} s")
+    else:
+        print("class aggregates: skipped (no dataset or no trained models)")
+    total = curated + aggregate
+    print(f"total {total:.1f} s (goal <= {BUDGET_SECONDS} s): {'met' if total <= BUDGET_SECONDS else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
