@@ -72,10 +72,13 @@ def is_current(model_dir: Path, need_measured: bool = False) -> bool:
             and record["tfjs_sha256"] == tree_digest(export))
 
 
-def accuracy(model, faces: TestFaces, task: str) -> float:
-    """Test-split accuracy in percent."""
-    probabilities = model.predict(faces.pixels.astype(np.float32), batch_size=512, verbose=0)
-    return float(100.0 * np.mean(probabilities.argmax(axis=1) == faces.labels[task]))
+def top1(model, faces: TestFaces) -> np.ndarray:
+    """The predicted class of every test face."""
+    return model.predict(faces.pixels.astype(np.float32), batch_size=512, verbose=0).argmax(axis=1)
+
+
+def percent(hits: np.ndarray) -> float:
+    return float(100.0 * np.mean(hits))
 
 
 def for_tfjs(topology: dict) -> dict:
@@ -124,23 +127,25 @@ def export_model(name: str, faces: TestFaces | None, models_dir: Path = MODELS_D
     from gen.keras import keras
 
     model_dir = models_dir / name
-    task = MODEL_SPECS[name].task if name in MODEL_SPECS else json.loads(
-        (model_dir / "metadata.json").read_text())["task"]
+    task = json.loads((model_dir / "metadata.json").read_text())["task"]
     model = keras.models.load_model(model_dir / "model.keras")
-    with tempfile.TemporaryDirectory(prefix="export-", dir=model_dir) as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"export-{name}-") as scratch:
         candidates = {None: Path(scratch) / "float32"}
         measured: dict[str, float] | None = None
+        agreement: dict[str, float] | None = None
         chosen: str | None = None
         if faces is None:
             convert(model, candidates[None], None)
             print(f"[export] {name}: no dataset, so quantisation is not measured: shipping float32",
                   file=sys.stderr)
         else:
-            measured = {"keras": accuracy(model, faces, task)}
+            truth, reference = faces.labels[task], top1(model, faces)
+            measured, agreement = {"keras": percent(reference == truth)}, {}
             for quantisation in QUANTISATIONS:
                 candidates[quantisation] = Path(scratch) / quantisation
-                measured[quantisation] = accuracy(convert(model, candidates[quantisation], quantisation),
-                                                  faces, task)
+                answers = top1(convert(model, candidates[quantisation], quantisation), faces)
+                measured[quantisation] = percent(answers == truth)
+                agreement[quantisation] = percent(answers == reference)
                 if chosen is None and abs(measured[quantisation] - measured["keras"]) <= MAX_ACCURACY_CHANGE:
                     chosen = quantisation
             if chosen is None:
@@ -158,6 +163,7 @@ def export_model(name: str, faces: TestFaces | None, models_dir: Path = MODELS_D
                 f"{MAX_ACCURACY_CHANGE} points of the Keras model's, else float32",
         "test_accuracy": measured,  # percent; None when exported without the dataset
         "accuracy_change": None if measured is None or chosen is None else measured[chosen] - measured["keras"],
+        "top1_agreement_with_keras": agreement,  # percent of test faces given the Keras model's answer
         "test_faces": None if faces is None else len(faces.pixels),
         "data_hash": None if faces is None else faces.data_hash,
         "weights_bytes": weights,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,9 +108,3 @@ def serve(folder: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
 
-
-def copy_models(models_dir: Path, out: Path) -> Path:
-    """A private copy of the committed models (the tests never write into models/)."""
-    for name in MODEL_SPECS:
-        shutil.copytree(models_dir / name, out / name)
-    return out

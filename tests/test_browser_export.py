@@ -53,6 +53,9 @@ def test_quantisation_is_chosen_by_measured_accuracy(models_dir: Path, monkeypat
     assert measured["keras"] == 100.0 and set(measured) == {"keras", *export.QUANTISATIONS}
     harmless = [q for q in export.QUANTISATIONS if abs(measured[q] - 100.0) <= export.MAX_ACCURACY_CHANGE]
     assert record["quantisation"] == (harmless[0] if harmless else None)
+    agreement = record["top1_agreement_with_keras"]
+    assert set(agreement) == set(export.QUANTISATIONS)
+    assert all(measured[q] == agreement[q] for q in agreement)  # the labels are the Keras answers
     assert shipped_dtypes(models_dir / "gender") == {record["quantisation"] or "float32"}
     assert json.loads((models_dir / "gender" / "export.json").read_text()) == record
 

@@ -10,17 +10,16 @@ import io
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from gen.config import IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, ROOT, SITE_SRC
+from gen.config import BUILD_DIR, IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, ROOT, SITE_SRC
 from gen.data.images import decode_face
-from tests.browser_site import (CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, real_models_ready, serve,
-                                train_small_models)
+from tests.browser_site import (CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, built_site_ready, real_models_ready,
+                                serve, train_small_models)
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: `make browser` installs it")
 
@@ -40,8 +39,13 @@ def models_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def base_url(models_dir: Path, tmp_path_factory):
-    site = assemble_site(tmp_path_factory.mktemp("site"), models_dir)
+def site(models_dir: Path, tmp_path_factory) -> Path:
+    """The page folder; publishing it also exports the stand-in models to TF.js."""
+    return assemble_site(tmp_path_factory.mktemp("site"), models_dir)
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path):
     with serve(site) as url:
         yield url
 
@@ -100,7 +104,7 @@ def parity_faces() -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def shipped(models_dir: Path) -> dict:
+def shipped(models_dir: Path, site: Path) -> dict:
     """Keras models with exactly the weights the page loads (dequantised if quantised), by name."""
     from gen.export import load_shipped
     return {name: load_shipped(models_dir / name / "tfjs" / "model.json") for name in MODEL_SPECS}
@@ -206,6 +210,28 @@ def test_integrated_gradients_on_request_match_python(visit: Visit, shipped: dic
     assert cosine(python.maps[0], np.array(js_map).reshape(IMAGE_SIZE, IMAGE_SIZE)) >= COSINE_LIMIT
     assert abs(js_delta - float(python.delta[0])) <= 1e-3
     assert "16 steps" in page.inner_text(".ti-ig-label")
+
+
+def test_added_wasm_gradient_kernels_agree_with_the_cpu_backend(visit: Visit) -> None:
+    """The gradients IG needs on wasm (added by the page) against TF.js's reference cpu kernels."""
+    differences = visit.page.evaluate("""async () => {
+      const cases = [[[2, 9, 9, 3], [3, 3, 3, 4], 2, 'same'], [[2, 8, 8, 5], [1, 1, 5, 6], 2, 'valid'],
+                     [[1, 7, 7, 2], [3, 3, 2, 3], 1, 'same']];
+      const run = () => cases.map(([xShape, fShape, stride, pad], i) => tf.tidy(() => {
+        const x = tf.randomUniform(xShape, -1, 1, 'float32', i + 1);
+        const f = tf.randomUniform(fShape, -1, 1, 'float32', i + 11);
+        const d = tf.randomUniform([fShape[0], fShape[1], xShape[3], 1], -1, 1, 'float32', i + 21);
+        const conv = tf.grads((a, b) => tf.fused.conv2d({ x: a, filter: b, strides: stride, pad }).square().sum());
+        const depthwise = tf.grads((a, b) => tf.depthwiseConv2d(a, b, 1, 'same').square().sum());
+        return [...conv([x, f]), ...depthwise([x, d])].map((g) => Array.from(g.dataSync()));
+      }));
+      const wasm = run();
+      await tf.setBackend('cpu');
+      const cpu = run();
+      await tf.setBackend('wasm');
+      return wasm.flat().map((g, i) => Math.max(...g.map((v, j) => Math.abs(v - cpu.flat()[i][j]))));
+    }""")
+    assert len(differences) == 12 and max(differences) <= 1e-4, differences
 
 
 def _jpeg(image: Image.Image, **options) -> bytes:
@@ -374,3 +400,19 @@ def test_phone_viewport_is_usable(browser, base_url: str) -> None:
     page.screenshot(path=str(ARTIFACTS / "try-it-phone-390x844.png"), full_page=True)
     assert not visit.errors
     context.close()
+
+
+@pytest.mark.skipif(not built_site_ready(), reason="no built site in build/: `python -m gen build` makes it")
+def test_the_built_page_loads_only_its_own_files_and_then_nothing(browser) -> None:
+    """The real article page, theme included: same-origin files while loading, silence afterwards."""
+    with serve(BUILD_DIR) as url:
+        context = browser.new_context()
+        visit = Visit(context.new_page(), url + PAGE + "/")
+        assert all(request.startswith(url) for request in visit.requests), visit.requests
+        loaded = len(visit.requests)
+        visit.page.wait_for_timeout(1500)  # anything the theme would fetch late
+        for sample in SAMPLES[:3]:
+            visit.pick(sample["id"])
+        assert visit.requests[loaded:] == []
+        assert not visit.errors
+        context.close()

@@ -6,7 +6,7 @@
 import { CropTool } from './crop.js';
 import { decodeImage, InputError, isGrayscale, readPixels, resampleSquare } from './image.js';
 import {
-  borrowCpuKernels, drawHeatmap, gradCam, integratedGradients, loadModel, predictAll, sharedScale,
+  addWasmGradientKernels, drawHeatmap, gradCam, integratedGradients, loadModel, predictAll, sharedScale,
 } from './explain.js';
 
 const ROOT = new URL('../../', import.meta.url); // this file is <site>/assets/demo/demo.js
@@ -34,7 +34,7 @@ async function startTf(forced) {
   if (!window.tf) await loadScript(new URL(TFJS, ROOT).href);
   if (!tf.wasm) await loadScript(new URL(`${WASM_DIR}tf-backend-wasm.min.js`, ROOT).href);
   tf.wasm.setWasmPaths(new URL(WASM_DIR, ROOT).href);
-  borrowCpuKernels();
+  addWasmGradientKernels();
   for (const name of forced ? [forced] : BACKENDS) {
     try {
       if (await tf.setBackend(name)) {

@@ -12,14 +12,15 @@
 // Gradient kernels TF.js 4.22's wasm backend lacks and Integrated Gradients needs: the input and filter
 // gradients of depthwise convolutions, and the filter gradient that the fused convolution's gradient
 // always computes (even when only the input gradient is asked for).
-const MISSING_ON_WASM = ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'Conv2DBackpropFilter'];
+const BORROWED_FROM_CPU = ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter'];
 
 /**
- * Register each kernel that wasm lacks as a call to TF.js's own cpu kernel on copies of its inputs:
- * exact (the same reference implementation the cpu backend runs), and only these few ops leave wasm.
+ * Complete the wasm backend's gradient kernels. Conv2DBackpropFilter, the costly one, runs on wasm as
+ * image patches (a convolution with an identity filter) times dy; the depthwise ones call TF.js's own
+ * cpu kernels on copies of their inputs. Both are exact; the tests compare them with the cpu backend.
  */
-export function borrowCpuKernels(names = MISSING_ON_WASM) {
-  for (const kernelName of names) {
+export function addWasmGradientKernels() {
+  for (const kernelName of BORROWED_FROM_CPU) {
     const cpuKernel = tf.getKernel(kernelName, 'cpu');
     if (tf.getKernel(kernelName, 'wasm') || !cpuKernel) continue;
     tf.registerKernel({
@@ -36,6 +37,31 @@ export function borrowCpuKernels(names = MISSING_ON_WASM) {
       },
     });
   }
+  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
+    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dFilterGradient });
+  }
+}
+
+/** dL/dfilter[i, j, c, o] = sum over batch and output positions of patch(x)[i, j, c] * dy[o]. */
+function conv2dFilterGradient({ inputs, attrs, backend }) {
+  const { x, dy } = inputs;
+  const { strides, pad, dimRoundingMode, filterShape } = attrs;
+  const [kh, kw, channels, outputs] = filterShape;
+  const size = kh * kw * channels;
+  const run = (name, kernelInputs, kernelAttrs) =>
+    tf.getKernel(name, 'wasm').kernelFunc({ inputs: kernelInputs, attrs: kernelAttrs, backend });
+  const eye = new Float32Array(size * size);
+  for (let i = 0; i < size; i++) eye[i * size + i] = 1; // output channel (i, j, c) copies x[.., i, j, c]
+  const identity = backend.makeOutput([kh, kw, channels, size], 'float32', undefined, eye);
+  const patches = run('Conv2D', { x, filter: identity },
+    { strides, pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode });
+  const rows = patches.shape[0] * patches.shape[1] * patches.shape[2];
+  const a = run('Reshape', { x: patches }, { shape: [1, rows, size] });
+  const b = run('Reshape', { x: dy }, { shape: [1, rows, outputs] });
+  const product = run('BatchMatMul', { a, b }, { transposeA: true, transposeB: false });
+  const gradient = run('Reshape', { x: product }, { shape: filterShape });
+  for (const info of [identity, patches, a, b, product]) backend.disposeData(info.dataId);
+  return gradient;
 }
 
 /** Load one model listed in docs/models/index.json and prepare its Grad-CAM pieces. */
