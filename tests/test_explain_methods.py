@@ -136,3 +136,11 @@ def test_bad_inputs_are_refused(tiny: keras.Model) -> None:
         grad_cam(tiny, images[:, :16], labels)
     with pytest.raises(ValueError, match="mean_image"):
         integrated_gradients(tiny, images, labels, baseline="mean")
+
+
+def test_occlusion_shares_work_between_classes_of_one_image(tiny: keras.Model) -> None:
+    images, _ = planted_faces(2, seed=7)
+    together = occlusion(tiny, images[[0, 0, 1]], np.array([0, 1, 2]), window=8, stride=8).maps
+    for row, (index, target) in enumerate([(0, 0), (0, 1), (1, 2)]):
+        alone = occlusion(tiny, images[[index]], np.array([target]), window=8, stride=8).maps[0]
+        np.testing.assert_allclose(together[row], alone, atol=1e-6)

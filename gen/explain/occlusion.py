@@ -27,18 +27,28 @@ def window_masks(height: int, width: int, window: int, stride: int) -> np.ndarra
 
 def occlusion(model: keras.Model, images: np.ndarray, targets: np.ndarray, window: int = 8, stride: int = 4,
               fill: float = 0.0) -> Explanation:
-    """Probability drop per pixel (n, H, W), averaged over the windows that cover it."""
+    """Probability drop per pixel (n, H, W), averaged over the windows that cover it.
+
+    One forward pass gives every class's probability, so an image asked about several classes (its
+    prediction and its true label) is occluded once.
+    """
     images, targets = check_inputs(model, images, targets)
     masks = window_masks(images.shape[1], images.shape[2], window, stride)
-    coverage = masks.sum(axis=0)
-    probabilities = predict(model, images)
-    original = probabilities[np.arange(len(targets)), targets]
-    maps = np.empty(images.shape[:3], np.float32)
-    for part in groups(len(images), len(masks)):
-        chunk = images[part]
+    unique, which = np.unique(images.reshape(len(images), -1), axis=0, return_inverse=True)
+    unique = unique.reshape(-1, *images.shape[1:])
+    original = predict(model, unique)  # (u, classes)
+    occluded_probabilities = np.empty((len(unique), len(masks), original.shape[1]), np.float32)
+    for part in groups(len(unique), len(masks)):
+        chunk = unique[part]
         occluded = np.where(masks[None, :, :, :, None], np.float32(fill), chunk[:, None])
-        flat = predict(model, occluded.reshape(-1, *chunk.shape[1:]))
-        dropped = original[part, None] - flat[np.arange(len(flat)), np.repeat(targets[part], len(masks))] \
-            .reshape(len(chunk), len(masks))
-        maps[part] = np.einsum("nw,whv->nhv", dropped, masks) / coverage
-    return Explanation(maps=maps, probabilities=probabilities)
+        occluded_probabilities[part] = predict(model, occluded.reshape(-1, *chunk.shape[1:])).reshape(
+            len(chunk), len(masks), -1)
+    which = which.reshape(-1)
+    dropped = original[which, targets][:, None] - occluded_probabilities[which, :, targets]  # (n, windows)
+    maps = np.einsum("nw,whv->nhv", dropped, masks) / coverage_of(masks)
+    return Explanation(maps=maps.astype(np.float32), probabilities=original[which])
+
+
+def coverage_of(masks: np.ndarray) -> np.ndarray:
+    """How many windows cover each pixel (at least 1, so uncovered pixels divide safely to 0)."""
+    return np.maximum(masks.sum(axis=0), 1)
