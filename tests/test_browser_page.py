@@ -151,6 +151,9 @@ def test_tfjs_probabilities_match_keras(visit: Visit, models_dir: Path, shipped:
         if record["quantisation"] is None:
             assert np.array_equal(browser_p.argmax(1), original.argmax(1)), name
             assert np.abs(browser_p - original).max() <= PARITY_LIMIT, name
+        else:  # quantised weights may move a borderline face; the article's own faces must not move
+            shown = slice(0, len(SAMPLES))
+            assert np.array_equal(browser_p[shown].argmax(1), original[shown].argmax(1)), name
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "browser-parity.json").write_text(json.dumps(report, indent=1))
 
