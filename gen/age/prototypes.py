@@ -36,6 +36,7 @@ CRITICISMS_PER_GROUP = 3
 PAIRED = {"race_fair": "race_biased", "race_biased": "race_fair", "age_base": "age_weighted",
           "age_weighted": "age_base"}
 GREY_SATURATION = 0.05  # mean saturation below this: a black-and-white or near-grey photo
+CONFIDENT = 0.9  # "confidently wrong": the wrong answer has at least this probability
 THUMBNAIL_QUALITY = 85
 ROLES = ("prototypes", "criticisms", "simple_prototype", "simple_criticism")
 
@@ -115,7 +116,7 @@ def critique_model(name: str, outputs: ModelOutputs, paired: ModelOutputs, data:
         simple_prototype = None if found.simple_prototype is None else entry(found.simple_prototype)
         groups[label] = {
             "n": int(len(members)), "accuracy": float(np.mean(prediction[members] == group)),
-            "bandwidth": found.bandwidth,
+            "bandwidth": found.bandwidth, "positive_witness_share": float(np.mean(found.witness > 0)),
             "prototypes": [entry(p) for p in found.prototypes],
             "criticisms": [entry(c) for c in found.criticisms],
             "simple_prototype": simple_prototype, "simple_criticism": entry(found.simple_criticism),
@@ -148,6 +149,9 @@ def compare_rules(groups: dict[str, dict]) -> dict:
                                   "simple_prototypes": float(np.mean([e["typicality_percentile"] for e in simple_prototypes]))},
         "witness_percentile": {"mmd_criticisms": float(np.mean([e["witness_percentile"] for e in mmd_criticisms])),
                                "simple_criticisms": float(np.mean([e["witness_percentile"] for e in simple_criticisms]))},
+        "positive_witness_share": float(np.mean([g["positive_witness_share"] for g in groups.values()])),
+        "criticisms_with_positive_witness": sum(e["witness"] > 0 for e in mmd_criticisms),
+        "criticisms": len(mmd_criticisms),
         "correct_share": {"mmd_prototypes": float(np.mean([e["correct"] for e in mmd_prototypes])),
                           "mmd_criticisms": float(np.mean([e["correct"] for e in mmd_criticisms]))},
     }
@@ -188,7 +192,11 @@ def _role_entries(group: dict, role: str) -> list[dict]:
 
 def describe(data: PreparedData, test_stats: dict[str, np.ndarray], indices: np.ndarray, correct: np.ndarray,
              confidence: np.ndarray, p_true: np.ndarray, disagree: np.ndarray) -> dict:
-    """Means over a set of test faces: image statistics, labelled age, and the model's behaviour on them."""
+    """Means over a set of test faces: image statistics, labelled age, and the model's behaviour on them.
+
+    "label_doubt_share" counts faces where this model is wrong and the paired model, trained on other
+    faces or weights, gives the same other answer: the two agree against the label, a sign that the
+    label itself may be wrong (or that both learned the same confusion)."""
     if not len(indices):
         return {"n": 0}
     rows = np.searchsorted(data.split["test"], indices)
@@ -199,13 +207,16 @@ def describe(data: PreparedData, test_stats: dict[str, np.ndarray], indices: np.
             "mean_age": float(ages.mean()), "under_10_share": float(np.mean(ages < 10)),
             "over_70_share": float(np.mean(ages >= 70)), "error_rate": float(1.0 - np.mean(correct)),
             "mean_confidence": float(np.mean(confidence)), "mean_p_true": float(np.mean(p_true)),
-            "paired_disagreement": float(np.mean(disagree))}
+            "paired_disagreement": float(np.mean(disagree)),
+            "confidently_wrong_share": float(np.mean(~correct & (confidence >= CONFIDENT))),
+            "label_doubt_share": float(np.mean(~correct & ~disagree))}
 
 
 def _describe_entries(data: PreparedData, test_stats: dict[str, np.ndarray], entries: list[dict]) -> dict:
     def column(key: str) -> np.ndarray:
         return np.array([e[key] for e in entries])
-    return describe(data, test_stats, column("index").astype(int), column("correct"), column("confidence"), column("p_true"),
+    return describe(data, test_stats, column("index").astype(int), column("correct").astype(bool),
+                    column("confidence"), column("p_true"),
                     np.array([e["prediction"] != e["paired_prediction"] for e in entries]))
 
 
@@ -243,7 +254,7 @@ def write_prototypes(data: PreparedData, names: tuple[str, ...] = tuple(PAIRED),
         "method": {"prototypes_per_group": PROTOTYPES_PER_GROUP, "criticisms_per_group": CRITICISMS_PER_GROUP,
                    "kernel": "RBF, bandwidth = median pairwise distance within the group",
                    "criticism_score": "witness w(x) plus log det regulariser (signed w, see gen/age/mmd_critic.py)",
-                   "grey_saturation": GREY_SATURATION},
+                   "grey_saturation": GREY_SATURATION, "confident": CONFIDENT},
         "faces": faces,
         "models": results,
     }
