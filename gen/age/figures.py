@@ -61,7 +61,11 @@ def draw_coverage(inputs: dict[str, Path], out: Path) -> None:
         for k, (rule, (label, color)) in enumerate(RULES.items()):
             cells = report["models"][name][rule]["race"]
             offset = (k - (len(RULES) - 1) / 2) * width
-            axes[0, column].bar(x + offset, [cells[r]["coverage"] for r in RACES], width, color=color, label=label)
+            coverage = np.array([cells[r]["coverage"] for r in RACES])
+            interval = np.array([cells[r]["coverage_ci"] for r in RACES])
+            axes[0, column].bar(x + offset, coverage, width, color=color, label=label,
+                                yerr=[coverage - interval[:, 0], interval[:, 1] - coverage], ecolor="#333333",
+                                error_kw={"lw": 0.8, "capsize": 1.5})
             axes[1, column].bar(x + offset, [cells[r]["mean_width"] for r in RACES], width, color=color)
         axes[0, column].axhspan(goal["coverage_low"], goal["coverage_high"], color="#2e8b57", alpha=0.12, lw=0)
         axes[0, column].axhline(1 - report["alpha"], color="#2e8b57", lw=1)
@@ -70,10 +74,10 @@ def draw_coverage(inputs: dict[str, Path], out: Path) -> None:
         axes[0, column].set_title(f"{name}")
         for row in (0, 1):
             axes[row, column].set_xticks(x, RACES)
-    axes[0, 0].set_ylabel("coverage (test split)")
+    axes[0, 0].set_ylabel("coverage, test split (95% interval)")
     axes[1, 0].set_ylabel("mean range width (bins)")
     figure.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=len(RULES), frameon=False,
-                  fontsize=8, bbox_to_anchor=(0.5, 1.0))
+                  fontsize=8, bbox_to_anchor=(0.5, 0.97))
     _save(figure, out / "age_coverage.png")
 
 
