@@ -226,7 +226,8 @@ def test_added_wasm_gradient_kernels_agree_with_the_cpu_backend(visit: Visit) ->
         const d = tf.randomUniform([fShape[0], fShape[1], xShape[3], 1], -1, 1, 'float32', i + 21);
         const conv = tf.grads((a, b) => tf.fused.conv2d({ x: a, filter: b, strides: stride, pad }).square().sum());
         const depthwise = tf.grads((a, b) => tf.depthwiseConv2d(a, b, 1, 'same').square().sum());
-        return [...conv([x, f]), ...depthwise([x, d])].map((g) => Array.from(g.dataSync()));
+        const pool = tf.grad((a) => tf.maxPool(a, 3, stride, pad).square().sum());
+        return [...conv([x, f]), ...depthwise([x, d]), pool(x)].map((g) => Array.from(g.dataSync()));
       }));
       const wasm = run();
       await tf.setBackend('cpu');
@@ -234,7 +235,7 @@ def test_added_wasm_gradient_kernels_agree_with_the_cpu_backend(visit: Visit) ->
       await tf.setBackend('wasm');
       return wasm.flat().map((g, i) => Math.max(...g.map((v, j) => Math.abs(v - cpu.flat()[i][j]))));
     }""")
-    assert len(differences) == 12 and max(differences) <= 1e-4, differences
+    assert len(differences) == 15 and max(differences) <= 1e-4, differences
 
 
 def _jpeg(image: Image.Image, **options) -> bytes:

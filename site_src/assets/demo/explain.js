@@ -9,20 +9,21 @@
 
 /* global tf */
 
-// Gradient kernels TF.js 4.22's wasm backend lacks and Integrated Gradients needs: the input and filter
-// gradients of depthwise convolutions, and the filter gradient that the fused convolution's gradient
-// always computes (even when only the input gradient is asked for).
-const BORROWED_FROM_CPU = ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter'];
+// Gradient kernels the wasm backend of TF.js 4.22 lacks or gets wrong, which Integrated Gradients needs:
+// the input and filter gradients of depthwise convolutions (missing), MaxPoolGrad (present, but for
+// 3 x 3 stride-2 'same' pooling it sends gradients to the wrong cells: max error ~1 against the cpu
+// kernel), and the filter gradient that the fused convolution's gradient always computes (missing).
+const FROM_CPU = ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'MaxPoolGrad'];
 
 /**
  * Complete the wasm backend's gradient kernels. Conv2DBackpropFilter, the costly one, runs on wasm as
- * image patches (a convolution with an identity filter) times dy; the depthwise ones call TF.js's own
- * cpu kernels on copies of their inputs. Both are exact; the tests compare them with the cpu backend.
+ * image patches (a convolution with an identity filter) times dy; the others call TF.js's own cpu
+ * kernels on copies of their inputs. Both are exact; tests/test_browser_page.py compares them with cpu.
  */
 export function addWasmGradientKernels() {
-  for (const kernelName of BORROWED_FROM_CPU) {
+  for (const kernelName of FROM_CPU) {
     const cpuKernel = tf.getKernel(kernelName, 'cpu');
-    if (tf.getKernel(kernelName, 'wasm') || !cpuKernel) continue;
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({
       kernelName,
       backendName: 'wasm',
