@@ -25,7 +25,7 @@ from PIL import Image
 
 from gen.age.mmd_critic import median_bandwidth, rbf_kernel, select_criticisms, select_prototypes, witness
 from gen.age.outputs import ModelOutputs, held_out_outputs
-from gen.age.paths import PROTOTYPES, THUMBNAILS, analysis_dir
+from gen.age.paths import PROTOTYPES, THUMBNAILS, analysis_dir, model_digests
 from gen.config import AGE_BINS, GENDERS, MODEL_SPECS, MODELS_DIR, RACES
 from gen.data.prepared import PreparedData
 from gen.explain.gradcam import grad_cam
@@ -255,6 +255,7 @@ def write_prototypes(data: PreparedData, names: tuple[str, ...] = tuple(PAIRED),
                    "kernel": "RBF, bandwidth = median pairwise distance within the group",
                    "criticism_score": "witness w(x) plus log det regulariser (signed w, see gen/age/mmd_critic.py)",
                    "grey_saturation": GREY_SATURATION, "confident": CONFIDENT},
+        "model_sha256": model_digests(sorted(set(results) | {PAIRED[n] for n in results}), models_dir),
         "faces": faces,
         "models": results,
     }

@@ -23,7 +23,7 @@ from gen.age.calibration import (PROBABILITY_FLOOR, RULE, calibration_split, con
                                  contiguous_ranges, fit_temperature, group_thresholds, mass_rule_sets,
                                  negative_log_likelihood, range_summary, temperature_scale, top_k)
 from gen.age.outputs import held_out_outputs
-from gen.age.paths import CALIBRATION, RANGES, analysis_dir
+from gen.age.paths import CALIBRATION, RANGES, analysis_dir, model_digests
 from gen.config import (AGE_BIN_EDGES, AGE_BINS, GENDERS, IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, RACES, SEED, SITE_SRC,
                         age_to_bin)
 from gen.data.images import decode_face
@@ -197,6 +197,7 @@ def write_age_ranges(data: PreparedData, names: tuple[str, ...] = AGE_MODELS, mo
         "split": {"temperature_fit": any_calibration.n_temperature, "conformal": any_calibration.n_conformal,
                   "test": int(len(data.split["test"])), "seed": SEED},
         "models": report,
+        "model_sha256": model_digests(names, models_dir),
         "samples": sample_ranges(models, calibrations, samples_dir),
     }
     out = analysis_dir(models_dir)
