@@ -60,7 +60,8 @@ def main() -> None:
     started = time.perf_counter()
     for name in names:
         held_out_outputs(name, data)
-    print(f"embeddings from the cache, {len(held_out)} faces x {len(names)} models: {time.perf_counter() - started:6.1f} s")
+    print(f"embeddings from the cache, {len(held_out)} faces x {len(names)} models: "
+          f"{time.perf_counter() - started:6.1f} s")
 
     calibration, _ = timed(lambda: analyse(data), args.repeat)
     critique, results = timed(lambda: critique_all(data), args.repeat)
@@ -68,13 +69,15 @@ def main() -> None:
     print(f"calibration + test report, {len(AGE_MODELS)} age models:  {calibration:6.2f} s (median of {args.repeat})")
     print(f"MMD-critic, {len(results)} models, {groups} groups:       {critique:6.2f} s (median of {args.repeat})")
     total = calibration + critique
-    print(f"total: {total:.1f} s (budget {BUDGET_SECONDS} s on this machine): {'within' if total <= BUDGET_SECONDS else 'OVER'}")
+    verdict = "within" if total <= BUDGET_SECONDS else "OVER"
+    print(f"total: {total:.1f} s (budget {BUDGET_SECONDS} s on this machine): {verdict}")
 
     started = time.perf_counter()
     for name, result in results.items():
         model = keras.models.load_model(MODELS_DIR / name / "model.keras", compile=False)
         attach_grad_cams(model, result, data, MODEL_SPECS[name].labels)
-    print(f"Grad-CAM of every chosen face, {len(results)} models (incl. loading): {time.perf_counter() - started:6.1f} s")
+    print(f"Grad-CAM of every chosen face, {len(results)} models (incl. loading): "
+          f"{time.perf_counter() - started:6.1f} s")
 
 
 if __name__ == "__main__":

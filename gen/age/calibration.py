@@ -155,7 +155,8 @@ def calibration_split(indices: np.ndarray, groups: np.ndarray, seed: int,
     return np.sort(np.concatenate(first)), np.sort(np.concatenate(second))
 
 
-def range_summary(covered: np.ndarray, widths: np.ndarray, groups: dict[str, tuple[np.ndarray, tuple[str, ...]]]) -> dict:
+def range_summary(covered: np.ndarray, widths: np.ndarray,
+                  groups: dict[str, tuple[np.ndarray, tuple[str, ...]]]) -> dict:
     """Coverage (with its 95% Wilson interval: a group of 200 test faces measures coverage only to about
     +-4 points) and mean width, overall and per named grouping ({name: (group index per face, names)})."""
     def cell(mask: np.ndarray) -> dict:

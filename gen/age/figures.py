@@ -39,7 +39,8 @@ def _inputs(*files: tuple[str, str, str], thumbnails: bool = False) -> Callable[
                 raise MissingDataError(f"{shown_path(path)} is missing (written by `{producer}`)")
             found[key] = path
         if thumbnails:
-            found |= {f"{THUMBNAILS}/{p.name}": p for p in sorted((analysis_dir(models_dir) / THUMBNAILS).glob("*.jpg"))}
+            faces = sorted((analysis_dir(models_dir) / THUMBNAILS).glob("*.jpg"))
+            found |= {f"{THUMBNAILS}/{p.name}": p for p in faces}
         return found
     return collect
 
@@ -116,8 +117,8 @@ def draw_samples(inputs: dict[str, Path], out: Path) -> None:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"labelled {sample['age']} ({sample['true_bin']})", fontsize=8)
-        lines = [f"{name.removeprefix('age_')}: {m['range']} {'✓' if m['covered'] else '✗'} (top {m['top3'][0]['bin']})"
-                 for name, m in sample["models"].items()]
+        lines = [f"{name.removeprefix('age_')}: {m['range']} {'✓' if m['covered'] else '✗'} "
+                 f"(top {m['top3'][0]['bin']})" for name, m in sample["models"].items()]
         ax.set_xlabel("\n".join(lines), fontsize=7.5)
     _save(figure, out / "age_samples.png")
 

@@ -9,7 +9,8 @@ would have chosen instead.
 
 Each face is described by numbers a reader can check: brightness and contrast (mean and standard
 deviation of luma, 0-255), colour saturation, the model's confidence and correctness, whether the
-paired model (fair vs biased, base vs weighted) disagrees, and the labelled age. The summary compares
+paired model (fair vs biased, base vs weighted) disagrees or agrees with it against the label, and the
+labelled age. The summary compares
 criticisms with prototypes and with all faces of their groups on those numbers.
 
 Writes models/analysis/prototypes.json and one 64 px JPEG per face under models/analysis/prototypes/.
@@ -43,9 +44,8 @@ ROLES = ("prototypes", "criticisms", "simple_prototype", "simple_criticism")
 
 @dataclass(frozen=True)
 class GroupCritique:
-    """MMD-critic and the simple rule for one group; every index is a position in `members`."""
+    """MMD-critic and the simple rule for one group; every index is a position among the group's faces."""
 
-    members: np.ndarray  # rows of the model outputs that belong to the group
     prototypes: list[int]
     criticisms: list[int]
     simple_prototype: int | None  # None when the model gets no face of the group right
@@ -55,7 +55,7 @@ class GroupCritique:
     bandwidth: float
 
 
-def critique_group(embeddings: np.ndarray, p_true: np.ndarray, correct: np.ndarray, members: np.ndarray,
+def critique_group(embeddings: np.ndarray, p_true: np.ndarray, correct: np.ndarray,
                    m: int = PROTOTYPES_PER_GROUP, c: int = CRITICISMS_PER_GROUP) -> GroupCritique:
     """MMD-critic on one group's embeddings, and the simple output-based rule beside it."""
     bandwidth = median_bandwidth(embeddings)
@@ -63,7 +63,7 @@ def critique_group(embeddings: np.ndarray, p_true: np.ndarray, correct: np.ndarr
     prototypes = select_prototypes(kernel, m)
     criticisms = select_criticisms(kernel, prototypes, c)
     simple_prototype = int(np.argmax(np.where(correct, p_true, -np.inf))) if correct.any() else None
-    return GroupCritique(members, prototypes, criticisms, simple_prototype, int(np.argmin(p_true)),
+    return GroupCritique(prototypes, criticisms, simple_prototype, int(np.argmin(p_true)),
                          witness(kernel, prototypes), kernel.mean(axis=1), bandwidth)
 
 
@@ -101,7 +101,7 @@ def critique_model(name: str, outputs: ModelOutputs, paired: ModelOutputs, data:
         members = np.flatnonzero(labels == group)
         if len(members) <= PROTOTYPES_PER_GROUP + CRITICISMS_PER_GROUP:
             continue
-        found = critique_group(embeddings[members], p_true[members], prediction[members] == group, members)
+        found = critique_group(embeddings[members], p_true[members], prediction[members] == group)
 
         def entry(position: int) -> dict:
             row = members[position]
@@ -140,20 +140,27 @@ def compare_rules(groups: dict[str, dict]) -> dict:
     mmd_prototypes = [e for g in groups.values() for e in g["prototypes"]]
     mmd_criticisms = [e for g in groups.values() for e in g["criticisms"]]
     simple_criticisms = [g["simple_criticism"] for g in groups.values()]
+
+    def mean(entries: list[dict], key: str) -> float:
+        return float(np.mean([e[key] for e in entries]))
+
+    def agreeing(key: str) -> int:
+        return sum(g["agreement"][key] for g in groups.values())
+
     return {
         "groups": len(groups),
         "groups_without_a_correct_face": len(groups) - len(simple_prototypes),
-        "simple_prototype_is_a_prototype": sum(g["agreement"]["simple_prototype_is_a_prototype"] for g in groups.values()),
-        "simple_criticism_is_a_criticism": sum(g["agreement"]["simple_criticism_is_a_criticism"] for g in groups.values()),
-        "typicality_percentile": {"mmd_prototypes": float(np.mean([e["typicality_percentile"] for e in mmd_prototypes])),
-                                  "simple_prototypes": float(np.mean([e["typicality_percentile"] for e in simple_prototypes]))},
-        "witness_percentile": {"mmd_criticisms": float(np.mean([e["witness_percentile"] for e in mmd_criticisms])),
-                               "simple_criticisms": float(np.mean([e["witness_percentile"] for e in simple_criticisms]))},
+        "simple_prototype_is_a_prototype": agreeing("simple_prototype_is_a_prototype"),
+        "simple_criticism_is_a_criticism": agreeing("simple_criticism_is_a_criticism"),
+        "typicality_percentile": {"mmd_prototypes": mean(mmd_prototypes, "typicality_percentile"),
+                                  "simple_prototypes": mean(simple_prototypes, "typicality_percentile")},
+        "witness_percentile": {"mmd_criticisms": mean(mmd_criticisms, "witness_percentile"),
+                               "simple_criticisms": mean(simple_criticisms, "witness_percentile")},
         "positive_witness_share": float(np.mean([g["positive_witness_share"] for g in groups.values()])),
         "criticisms_with_positive_witness": sum(e["witness"] > 0 for e in mmd_criticisms),
         "criticisms": len(mmd_criticisms),
-        "correct_share": {"mmd_prototypes": float(np.mean([e["correct"] for e in mmd_prototypes])),
-                          "mmd_criticisms": float(np.mean([e["correct"] for e in mmd_criticisms]))},
+        "correct_share": {"mmd_prototypes": mean(mmd_prototypes, "correct"),
+                          "mmd_criticisms": mean(mmd_criticisms, "correct")},
     }
 
 

@@ -120,7 +120,8 @@ def evaluate(calibration: AgeCalibration, probabilities: np.ndarray, labels: np.
         "temperature": calibration.temperature,
         "threshold": calibration.threshold,
         "race_thresholds": {RACES[r]: t for r, t in sorted(calibration.race_thresholds.items())},
-        "calibration_faces": {"n": calibration.n_conformal, "coverage_sd": coverage_spread(calibration.n_conformal, ALPHA),
+        "calibration_faces": {"n": calibration.n_conformal,
+                              "coverage_sd": coverage_spread(calibration.n_conformal, ALPHA),
                               "race": {RACES[r]: {"n": n, "coverage_sd": coverage_spread(n, ALPHA)}
                                        for r, n in sorted(calibration.race_counts.items())}},
         "top1_accuracy": float(np.mean(bins[:, 0] == labels)),
