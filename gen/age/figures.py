@@ -15,6 +15,7 @@ from PIL import Image
 
 from gen.age.paths import PROTOTYPES, RANGES, THUMBNAILS, analysis_dir
 from gen.config import CACHE_DIR, MODELS_DIR, RACES, SITE_SRC
+from gen.explain.display import overlay
 from gen.pipeline import BuildContext
 from gen.site.context import MissingDataError, load_json, shown_path
 from gen.site.figures import Unit, _pyplot, _save, cached_unit
@@ -26,7 +27,6 @@ RULES = {"baseline_raw": ("sum to 90% (raw)", "#9a9a9a"), "conformal": ("conform
 ROLE_COLUMNS = (("prototypes", "MMD\nprototype"), ("criticisms", "MMD\ncriticism"),
                 ("simple_prototype", "most\nconfident"), ("simple_criticism", "largest\nerror"))
 MOSAIC_DPI = 96  # one image pixel per thumbnail pixel in the saved mosaic
-CAM_ALPHA = 0.55
 
 
 def _inputs(*files: tuple[str, str, str], thumbnails: bool = False) -> Callable[[Path], dict[str, Path]]:
@@ -134,14 +134,6 @@ def decode_cam(rows: list[str]) -> np.ndarray:
     return (np.array([[int(d) for d in row] for row in rows], float) + 0.5) / 10
 
 
-def cam_overlay(face: np.ndarray, cam: np.ndarray, cmap, alpha: float = CAM_ALPHA) -> np.ndarray:
-    """The face with its Grad-CAM grid, upsampled bilinearly to the face's size, blended on top."""
-    size = face.shape[1], face.shape[0]
-    heat = np.asarray(Image.fromarray(cam.astype(np.float32), mode="F").resize(size, Image.Resampling.BILINEAR))
-    colours = cmap(np.clip(heat, 0.0, 1.0))[..., :3] * 255.0
-    return ((1 - alpha) * face + alpha * colours).astype(np.uint8)
-
-
 def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
     """One mosaic per model: per group, MMD-critic's prototypes and criticisms, then the simple rule's
     two picks; each face above its Grad-CAM for the model's prediction.
@@ -151,7 +143,6 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
     document = load_json(inputs["prototypes"])
     faces = document["faces"]
     plt = _pyplot()
-    cmap = plt.get_cmap("inferno")
     face_px, pad, title_px, left, top = 64, 8, 14, 64, 34
     for name, result in document["models"].items():
         groups = list(result["groups"].items())
@@ -173,10 +164,9 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
                 if entry is None:
                     continue
                 x = left + c * cell_w
-                face = np.asarray(Image.open(inputs[faces[entry["face"]]["thumbnail"]]).convert("RGB"), np.float32)
-                canvas[y:y + face_px, x:x + face_px] = face.astype(np.uint8)
-                canvas[y + face_px + pad:y + 2 * face_px + pad, x:x + face_px] = cam_overlay(
-                    face, decode_cam(entry["cam"]), cmap)
+                face = np.asarray(Image.open(inputs[faces[entry["face"]]["thumbnail"]]).convert("RGB"))
+                canvas[y:y + face_px, x:x + face_px] = face
+                canvas[y + face_px + pad:y + 2 * face_px + pad, x:x + face_px] = overlay(face, decode_cam(entry["cam"]))
                 texts.append((x + face_px / 2, y - 2, f"{entry['prediction']} {entry['confidence']:.2f}",
                               "#1b7f79" if entry["correct"] else "#c4512b", 6.5, "bottom"))
         height, width = canvas.shape[:2]
