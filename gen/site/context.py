@@ -182,9 +182,10 @@ def pct(value: Any, digits: int = 1) -> str:
     return f"{_check_number(value, 'pct') * 100:.{digits}f}%"
 
 
-def pp(value: Any, digits: int = 1) -> str:
-    """A signed difference of two fractions in percentage points: -0.123 -> '−12.3 points'."""
-    return f"{_check_number(value, 'pp') * 100:+.{digits}f} points".replace("-", "−")
+def pp(value: Any, digits: int = 1, signed: bool = True) -> str:
+    """A difference of two fractions in percentage points: -0.123 -> '−12.3 points' (signed=False: '12.3 points')."""
+    sign = "+" if signed else ""
+    return f"{_check_number(value, 'pp') * 100:{sign}.{digits}f} points".replace("-", "−")
 
 
 def ratio(value: Any, digits: int = 2) -> str:
