@@ -15,7 +15,6 @@ from PIL import Image
 
 from gen.age.paths import PROTOTYPES, RANGES, THUMBNAILS, analysis_dir
 from gen.config import CACHE_DIR, MODELS_DIR, RACES, SITE_SRC
-from gen.explain.display import overlay
 from gen.pipeline import BuildContext
 from gen.site.context import MissingDataError, load_json, shown_path
 from gen.site.figures import Unit, _pyplot, _save, cached_unit
@@ -140,6 +139,7 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
 
     Drawn as one image with text on top rather than one axes per face: hundreds of axes take tens of
     seconds to lay out, one image a second."""
+    from gen.explain.display import overlay  # imports the explain package (TensorFlow): only on a redraw
     document = load_json(inputs["prototypes"])
     faces = document["faces"]
     plt = _pyplot()
