@@ -98,7 +98,8 @@ def main() -> int:
             results = measure(url, args.backends, args.repeat)
     version = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True).stdout.strip()
     print(f"try-it page in headless {version}, {os.cpu_count()} CPU cores, "
-          f"{'built site' if folder == BUILD_DIR else 'assembled page'}; ms, medians of {args.repeat}:")
+          f"{'built site' if folder == BUILD_DIR else 'assembled page'}, load average "
+          f"{os.getloadavg()[0]:.1f} (other work slows every figure); ms, medians of {args.repeat}:")
     print(f"  {'backend':<8} {'tfjs':>6} {'models':>7} {'first':>7} {'predict':>8} {'gradcam':>8} "
           f"{'update':>7} {'IG-32':>7}")
     met = True

@@ -48,6 +48,32 @@ async function startTf(forced) {
   throw new Error(`no TF.js backend could start (tried ${(forced ? [forced] : BACKENDS).join(', ')})`);
 }
 
+async function download(url, as) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not load ${url} (HTTP ${response.status})`);
+  return response[as]();
+}
+
+/** A TF.js Layers model's files, fetched without TF.js: {modelTopology, weightSpecs, weightData}. */
+async function downloadModel(url) {
+  const { modelTopology, weightsManifest } = await download(url, 'json');
+  const paths = weightsManifest.flatMap((group) => group.paths);
+  const parts = await Promise.all(paths.map((path) => download(new URL(path, url), 'arrayBuffer')));
+  const weightData = new Uint8Array(parts.reduce((total, part) => total + part.byteLength, 0));
+  parts.reduce((offset, part) => { weightData.set(new Uint8Array(part), offset); return offset + part.byteLength; }, 0);
+  return { modelTopology, weightSpecs: weightsManifest.flatMap((group) => group.weights), weightData: weightData.buffer };
+}
+
+/** Every file the page needs after TF.js: the index, each model's files and the sample photos. */
+async function downloadAll(indexUrl) {
+  const index = await download(indexUrl, 'json');
+  const [artifacts, samples] = await Promise.all([
+    Promise.all(Object.values(index.models).map((info) => downloadModel(new URL(info.url, indexUrl)))),
+    Promise.all(index.samples.map(async (sample) => ({ ...sample, blob: await download(new URL(sample.file, indexUrl), 'blob') }))),
+  ]);
+  return { index, artifacts, samples };
+}
+
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attributes)) {
@@ -98,25 +124,24 @@ class TryIt {
   async start(params) {
     this.status('Loading the models…');
     this.timings = {}; // milliseconds since navigation started, for bench/browser.py
+    const downloaded = downloadAll(new URL(INDEX, ROOT)); // overlaps with starting TF.js and compiling wasm
     this.backend = await startTf(params.get('backend'));
     this.timings.tfjs = performance.now();
-    const indexUrl = new URL(INDEX, ROOT);
-    const index = await (await fetch(indexUrl)).json();
+    const { index, artifacts, samples } = await downloaded;
     this.models = index.models;
     this.size = Object.values(this.models)[0].input_size;
-    const entries = await Promise.all(Object.values(this.models).map((info) => loadModel(info, indexUrl)));
+    const entries = await Promise.all(Object.values(this.models).map((info, i) => loadModel(info, artifacts[i])));
     this.entries = Object.fromEntries(entries.map((entry) => [entry.info.name, entry]));
     this.timings.models = performance.now();
-    this.samples = await Promise.all(index.samples.map(async (sample) => ({
-      ...sample, blob: await (await fetch(new URL(sample.file, indexUrl))).blob() })));
+    this.samples = samples;
     this.crop = new CropTool(this.q('.ti-crop-canvas'), this.q('.ti-zoom'), () => this.analyse());
     this.crop.attach();
     this.bindInputs();
-    await this.showSamples();
-    this.status(`Ready: ${entries.length} models running on your device (TF.js ${tf.version.tfjs}, ${this.backend} backend).`);
     await this.useSample(this.samples[0]);
     await new Promise(requestAnimationFrame); // the crop tool analyses on the frame it asked for, before this
     this.timings.firstPrediction = performance.now();
+    await this.showSamples(); // thumbnails after the first answer: they are not needed for it
+    this.status(`Ready: ${entries.length} models running on your device (TF.js ${tf.version.tfjs}, ${this.backend} backend).`);
   }
 
   status(text) {
@@ -141,6 +166,7 @@ class TryIt {
       const button = element('button', { type: 'button', class: 'ti-sample', 'data-id': sample.id,
         title: `${race} ${gender.toLowerCase()}, ${age} (dataset labels)` }, thumb);
       button.setAttribute('aria-label', `Sample: ${race} ${gender.toLowerCase()}, age ${age}`);
+      button.setAttribute('aria-pressed', String(sample.id === this.sampleId));
       button.addEventListener('click', () => this.useSample(sample));
       list.append(button);
     }
@@ -171,6 +197,7 @@ class TryIt {
 
   async useSample(sample) {
     const source = await decodeImage(sample.blob, this.size);
+    this.sampleId = sample.id;
     this.root.querySelectorAll('.ti-sample').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.id === sample.id)));
     const { race, gender, age } = sample.labels;
     this.show(source, `Sample from the UTKFace test split; its labels say ${race}, ${gender.toLowerCase()}, ${age}.`);
@@ -182,6 +209,7 @@ class TryIt {
     this.status(`Reading “${file.name}” on your device…`);
     try {
       const source = await decodeImage(file, this.size);
+      this.sampleId = null;
       this.root.querySelectorAll('.ti-sample').forEach((b) => b.setAttribute('aria-pressed', 'false'));
       this.show(source, '');
       this.status('Your photo stays on this device. Drag the square to frame the face like the guide.');
@@ -210,6 +238,7 @@ class TryIt {
     if (Math.min(video.videoWidth, video.videoHeight) < this.size) {
       this.message(`The camera gives only ${video.videoWidth} × ${video.videoHeight} pixels; the models need ${this.size} × ${this.size}.`);
     } else {
+      this.sampleId = null;
       this.show(readPixels(video, video.videoWidth, video.videoHeight, notes), '');
     }
     this.closeCamera();
@@ -354,7 +383,7 @@ const root = document.querySelector('.try-it');
 if (root) {
   const page = new TryIt(root);
   const params = new URLSearchParams(location.search);
-  // For tests and bench/browser.py: the started page, resolved when the first sample has been analysed.
+  // For tests and bench/browser.py: the page, resolved once it is ready (first sample analysed, samples shown).
   window.tryIt = page;
   window.tryItReady = page.start(params).then(() => page, (error) => {
     page.status('');

@@ -65,9 +65,10 @@ function conv2dFilterGradient({ inputs, attrs, backend }) {
   return gradient;
 }
 
-/** Load one model listed in docs/models/index.json and prepare its Grad-CAM pieces. */
-export async function loadModel(info, baseUrl) {
-  const model = await tf.loadLayersModel(new URL(info.url, baseUrl).href);
+/** Build one model from its downloaded files ({modelTopology, weightSpecs, weightData}) and prepare
+ * its Grad-CAM pieces. */
+export async function loadModel(info, artifacts) {
+  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   const names = model.layers.map((layer) => layer.name);
   const at = names.indexOf(info.feature_layer);
   if (at < 0) throw new Error(`${info.name}: no layer named ${info.feature_layer}`);
