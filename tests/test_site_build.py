@@ -138,4 +138,5 @@ def test_publish_swaps_in_a_new_site_and_skips_an_unchanged_one(built_site, tmp_
     (docs / "01-why.md").write_text((docs / "01-why.md").read_text() + "\nA sentence added by a test.\n")
     assert publish(docs, site, cache_dir=tmp_path / "stamps") is True
     assert "A sentence added by a test." in (site / "01-why" / "index.html").read_text()
+    assert site.stat().st_mode & 0o755 == 0o755, "the swapped-in site is readable by a web server"
     assert publish(docs, site, cache_dir=tmp_path / "stamps") is False

@@ -66,6 +66,7 @@ def publish(docs_dir: Path, site_dir: Path, config_file: Path = CONFIG_FILE,
             return False
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=f"{site_dir.name}.tmp-", dir=site_dir.parent))
+    fresh.chmod(0o755)  # mkdtemp makes it owner-only; the site must stay readable by a web server
     previous = site_dir.with_name(f"{fresh.name}-previous")
     try:
         run_mkdocs(docs_dir, fresh, config_file)
