@@ -184,15 +184,15 @@ def export_model(name: str, faces: TestFaces | None, models_dir: Path = MODELS_D
     return record
 
 
-def exported_names(models_dir: Path = MODELS_DIR) -> list[str]:
-    """The published models that exist on disk, in MODEL_SPECS order."""
+def trained_names(models_dir: Path = MODELS_DIR) -> list[str]:
+    """The published models whose Keras file exists, in MODEL_SPECS order."""
     return [name for name in MODEL_SPECS if (models_dir / name / "model.keras").exists()]
 
 
 def export_all(data_dir: Path | None, names: list[str] | None = None,
                models_dir: Path = MODELS_DIR) -> dict[str, dict]:
     """Export each model whose Keras file changed (or that was exported without measuring quantisation)."""
-    names = names or exported_names(models_dir)
+    names = names or trained_names(models_dir)
     measure = data_dir is not None and data_dir.is_dir()
     stale = [n for n in names if not is_current(models_dir / n, need_measured=measure)]
     for name in sorted(set(names) - set(stale)):
@@ -221,13 +221,13 @@ def page_metadata(name: str, models_dir: Path = MODELS_DIR, calibration: dict | 
 
 def publish(ctx: BuildContext, models_dir: Path = MODELS_DIR, site_src: Path = SITE_SRC) -> None:
     """Build step: bring exports up to date, copy them and the samples to docs/models/, write the page index."""
-    names = exported_names(models_dir)
-    if not names:
-        print("[export] no models under models/: the try-it page will have nothing to load", file=sys.stderr)
-        return
-    stale = [n for n in names if not is_current(models_dir / n)]
+    stale = [n for n in trained_names(models_dir) if not is_current(models_dir / n)]
     if stale:
         export_all(ctx.data_dir, stale, models_dir)
+    names = [n for n in MODEL_SPECS if (models_dir / n / EXPORT_DIR / "model.json").exists()]
+    if not names:
+        print("[export] no TF.js models under models/: the try-it page will have nothing to load", file=sys.stderr)
+        return
     calibration_path = models_dir / CALIBRATION_FILE
     calibration = json.loads(calibration_path.read_text()) if calibration_path.exists() else None
     out = ctx.docs_dir / "models"
