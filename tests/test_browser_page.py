@@ -51,13 +51,18 @@ def base_url(site: Path):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def playwright():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with sync_playwright() as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 class Visit:
@@ -420,3 +425,23 @@ def test_the_built_page_loads_only_its_own_files_and_then_nothing(browser) -> No
         assert visit.requests[loaded:] == []
         assert not visit.errors
         context.close()
+
+
+def test_a_camera_photo_is_analysed(playwright, base_url: str) -> None:
+    """Chromium's fake camera (a moving test pattern) stands in for a webcam."""
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
+    context = chromium.new_context(permissions=["camera"])
+    visit = Visit(context.new_page(), base_url + PAGE + "/")
+    page = visit.page
+    page.click(".ti-camera")
+    page.wait_for_function("document.querySelector('.ti-video').videoWidth > 0")
+    before, width = visit.analyses(), page.evaluate("document.querySelector('.ti-video').videoWidth")
+    page.click(".ti-shoot")
+    page.wait_for_function(f"Number(document.querySelector('.try-it').dataset.analyses) > {before}")
+    assert page.is_hidden(".ti-camera-panel") and page.is_hidden(".ti-error")
+    assert page.evaluate("window.tryIt.stream") is None  # the camera is switched off again
+    assert page.evaluate("window.tryIt.crop.source.width") == width
+    assert page.evaluate("document.querySelector('.ti-video').srcObject") is None
+    assert not visit.errors
+    chromium.close()

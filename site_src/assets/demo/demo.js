@@ -247,6 +247,7 @@ class TryIt {
   closeCamera() {
     this.stream?.getTracks().forEach((track) => track.stop());
     this.stream = null;
+    this.q('.ti-video').srcObject = null;
     this.q('.ti-camera-panel').hidden = true;
   }
 
