@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from gen.age.paths import PROTOTYPES, RANGES, THUMBNAILS, analysis_dir
-from gen.config import CACHE_DIR, MODELS_DIR, RACES, SITE_SRC
+from gen.config import CACHE_DIR, MODELS_DIR, RACES, ROOT, SITE_SRC
 from gen.pipeline import BuildContext
 from gen.site.context import MissingDataError, load_json, shown_path
 from gen.site.figures import Unit, _pyplot, _save, cached_unit
@@ -37,9 +37,10 @@ def _inputs(*files: tuple[str, str, str], thumbnails: bool = False) -> Callable[
             if not path.exists():
                 raise MissingDataError(f"{shown_path(path)} is missing (written by `{producer}`)")
             found[key] = path
-        if thumbnails:
+        if thumbnails:  # the mosaics: their faces, and the overlay code that draws on them
             faces = sorted((analysis_dir(models_dir) / THUMBNAILS).glob("*.jpg"))
             found |= {f"{THUMBNAILS}/{p.name}": p for p in faces}
+            found["overlay"] = ROOT / "gen" / "explain" / "display.py"
         return found
     return collect
 
