@@ -15,7 +15,7 @@ from PIL import Image
 
 UNSIGNED_CMAP = "inferno"  # perceptually uniform, readable in grey
 SIGNED_CMAP = "RdBu_r"  # red: evidence for the class, blue: against, white: none
-PERCENTILE = 99.5  # robust top of a map's range, so one hot pixel does not wash the rest out
+PERCENTILE = 99.0  # robust top of a map's range, so one hot pixel does not wash the rest out
 
 
 def scale_of(maps: np.ndarray, percentile: float = PERCENTILE) -> float:

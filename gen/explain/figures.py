@@ -58,7 +58,7 @@ def draw_faithfulness(data: dict, path: Path) -> None:
         axis.set_title(f"{kind.title()} AUC ({better} is better)")
         axis.set_yticks(np.arange(len(methods)) + width * (len(models) - 1) / 2, [titles[m] for m in methods])
         axis.invert_yaxis()
-    axes[1].legend(frameon=False, fontsize=8, loc="lower right")
+    axes[1].legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     _save(figure, path)
 
 
@@ -118,6 +118,9 @@ def draw_completeness(data: dict, path: Path) -> None:
         axis.axhline(data["goal"], color="grey", linestyle=":", linewidth=1)
         axis.set(xscale="log", yscale="log", title=f"{baseline} baseline", xlabel="steps",
                  ylabel="median |δ| / |F(x) − F(x′)|")
+        steps = [r["steps"] for r in rows]
+        axis.set_xticks(steps, [str(s) for s in steps])
+        axis.minorticks_off()
         axis.legend(frameon=False, fontsize=6)
     _save(figure, path)
 

@@ -40,7 +40,7 @@ SITE_METHODS: dict[str, dict[str, Any]] = {
     "gradcam_plusplus": {},
     "guided_backprop": {},
     "guided_gradcam": {},
-    "integrated_gradients": {"baseline": "blurred", "blur_sigma": 5.0, "steps": 64, "rule": "gauss-legendre"},
+    "integrated_gradients": {"baseline": "blurred", "blur_sigma": 5.0, "steps": 128, "rule": "gauss-legendre"},
     "smoothgrad": {"samples": 32, "noise": 0.15},
     "occlusion": {"window": 8, "stride": 4, "fill": 0.0},
 }
@@ -243,7 +243,8 @@ def describe_model(result: ModelMaps, sample: Sample, pictures: Pictures, method
 
 def describe_comparison(results: dict[str, ModelMaps], sample: Sample, pictures: Pictures,
                         methods: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Two rows for the race pair on shared scales: the true class, then each model's own prediction."""
+    """Two rows for the race pair on shared scales: the true class, then each model's own prediction
+    (left out when both models predicted the true class: the first row is then both)."""
     rows = []
     for role in ("true", "predicted"):
         chosen = {}
@@ -252,7 +253,10 @@ def describe_comparison(results: dict[str, ModelMaps], sample: Sample, pictures:
             probabilities = result.probabilities[sample.id]
             chosen[name] = (true_class(result.task, sample.labels) if role == "true"
                             else int(np.argmax(probabilities)))
-        row = {"role": role, "scale": {}, "models": {
+        if role == "predicted" and all(rows[0]["models"][n]["class"] == results[n].labels[t] for n, t in chosen.items()):
+            rows[0]["also_predicted"] = True  # both models answered the true label: one row says it all
+            continue
+        row = {"role": role, "also_predicted": False, "scale": {}, "models": {
             name: {"class": results[name].labels[t], "probability": float(results[name].probabilities[sample.id][t]),
                    "maps": {}} for name, t in chosen.items()}}
         for method in methods:
