@@ -52,19 +52,18 @@ class FaceDataset:
 def _collapse_duplicates(scan: FolderScan, problems: DatasetProblems) -> list[FaceRecord]:
     """One record per content. A face whose copies disagree on race, gender or age bin is dropped:
     there is no way to tell which label is right, and a wrong one would teach or grade the model."""
-    kept: dict[str, FaceRecord] = {}
-    conflicting: set[str] = set()
+    groups: dict[str, list[FaceRecord]] = {}
     for record in scan.records:  # sorted by name, so the first name of each content is kept
-        first = kept.setdefault(record.content_hash, record)
-        if first is record:
-            continue
-        problems.duplicate_copies[record.name] = first.name
-        if (first.age_bin, first.gender, first.race) != (record.age_bin, record.gender, record.race):
-            conflicting.add(record.content_hash)
-            problems.label_conflicts.append(record.name)
-    problems.label_conflicts += [kept[digest].name for digest in conflicting]
+        groups.setdefault(record.content_hash, []).append(record)
+    kept = []
+    for first, *copies in groups.values():
+        problems.duplicate_copies.update({copy.name: first.name for copy in copies})
+        if len({(r.age_bin, r.gender, r.race) for r in (first, *copies)}) > 1:
+            problems.label_conflicts += [r.name for r in (first, *copies)]
+        else:
+            kept.append(first)
     problems.label_conflicts.sort()
-    return [record for digest, record in kept.items() if digest not in conflicting]
+    return kept
 
 
 def load_dataset(folder: Path, size: int = IMAGE_SIZE) -> FaceDataset:
