@@ -7,10 +7,10 @@ in a fresh browser context and reports:
   - predict: one face through all five models (median of repeated runs after warm-up);
   - grad-cam: Grad-CAM of one race model (median), and a full crop update (predict + both Grad-CAMs + drawing);
   - IG: Integrated Gradients, 32 steps, once.
-Serves build/ when the site has been built, else the page assembled from sources and the committed
-models (tests/browser_site.py), on 127.0.0.1.
+Serves build/ when the site has been built (unless --sources), else the page assembled from site_src/
+and the committed models (tests/browser_site.py), on 127.0.0.1.
 
-    .venv/bin/python bench/browser.py [--repeat 30] [--backends wasm webgl cpu]
+    .venv/bin/python bench/browser.py [--repeat 30] [--backends wasm webgl cpu] [--sources]
 """
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ MEASURE = """async (repeat) => {
 }"""
 
 
-def site_folder(scratch: Path) -> Path:
-    if built_site_ready():
+def site_folder(scratch: Path, sources: bool) -> Path:
+    if built_site_ready() and not sources:
         return BUILD_DIR
     if not real_models_ready():
         raise SystemExit("no built site and no current TF.js exports: run `python -m gen export` (or build)")
@@ -89,11 +89,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--backends", nargs="+", default=["wasm", "webgl", "cpu"])
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--sources", action="store_true", help="the page from site_src/ even if build/ exists")
     args = parser.parse_args()
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing: `make browser` installs it")
     with tempfile.TemporaryDirectory(prefix="bench-browser-") as scratch:
-        folder = site_folder(Path(scratch))
+        folder = site_folder(Path(scratch), args.sources)
         with serve(folder) as url:
             results = measure(url, args.backends, args.repeat)
     version = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True).stdout.strip()
