@@ -86,3 +86,19 @@ def test_build_step_draws_once_then_reuses_its_cache(pipeline, tmp_path: Path):
     drawn = sorted(p.name for p in (docs / "generated" / "age").glob("*.png"))
     assert "age_coverage.png" in drawn and "prototypes_race_fair.png" in drawn
     assert make_figures(docs, models_dir, cache) == []
+
+
+def test_absolute_witness_picks_sit_next_to_the_prototypes_in_a_blob():
+    """The measure behind page 09's reason for ranking by w, not |w|: in one Gaussian group with three
+    prototypes (like a race or age group), the largest-|w| faces are among those closest to a prototype,
+    while the same witness values shuffled over the faces land in the middle."""
+    from gen.age.mmd_critic import median_bandwidth, rbf_kernel, select_prototypes, witness
+    from gen.age.prototypes import absolute_witness_closeness
+
+    rng = np.random.default_rng(0)
+    points = rng.normal(0, 1, (400, 16))
+    kernel = rbf_kernel(points, points, median_bandwidth(points))
+    prototypes = select_prototypes(kernel, 3)
+    strength = witness(kernel, prototypes)
+    assert absolute_witness_closeness(kernel, prototypes, strength, 3) < 0.25
+    assert 0.35 < absolute_witness_closeness(kernel, prototypes, rng.permutation(strength), 50) < 0.65

@@ -53,6 +53,7 @@ class GroupCritique:
     witness: np.ndarray
     typicality: np.ndarray  # mean kernel similarity to the group: high = central in embedding space
     bandwidth: float
+    absolute_pick_closeness: float  # see absolute_witness_closeness
 
 
 def critique_group(embeddings: np.ndarray, p_true: np.ndarray, correct: np.ndarray,
@@ -63,8 +64,17 @@ def critique_group(embeddings: np.ndarray, p_true: np.ndarray, correct: np.ndarr
     prototypes = select_prototypes(kernel, m)
     criticisms = select_criticisms(kernel, prototypes, c)
     simple_prototype = int(np.argmax(np.where(correct, p_true, -np.inf))) if correct.any() else None
-    return GroupCritique(prototypes, criticisms, simple_prototype, int(np.argmin(p_true)),
-                         witness(kernel, prototypes), kernel.mean(axis=1), bandwidth)
+    strength = witness(kernel, prototypes)
+    return GroupCritique(prototypes, criticisms, simple_prototype, int(np.argmin(p_true)), strength,
+                         kernel.mean(axis=1), bandwidth, absolute_witness_closeness(kernel, prototypes, strength, c))
+
+
+def absolute_witness_closeness(kernel: np.ndarray, prototypes: list[int], strength: np.ndarray, c: int) -> float:
+    """Where the paper's |w| ranking would look: for the c non-prototype faces with the largest |w|, the
+    share of the group at least as similar to its nearest prototype (small = right next to a prototype)."""
+    nearest = kernel[prototypes].max(axis=0)
+    picks = [i for i in np.argsort(-np.abs(strength), kind="stable") if i not in prototypes][:c]
+    return float(np.mean([np.mean(nearest >= nearest[i]) for i in picks]))
 
 
 def image_statistics(pixels: np.ndarray) -> dict[str, np.ndarray]:
@@ -117,6 +127,7 @@ def critique_model(name: str, outputs: ModelOutputs, paired: ModelOutputs, data:
         groups[label] = {
             "n": int(len(members)), "accuracy": float(np.mean(prediction[members] == group)),
             "bandwidth": found.bandwidth, "positive_witness_share": float(np.mean(found.witness > 0)),
+            "absolute_witness_closeness": found.absolute_pick_closeness,
             "prototypes": [entry(p) for p in found.prototypes],
             "criticisms": [entry(c) for c in found.criticisms],
             "simple_prototype": simple_prototype, "simple_criticism": entry(found.simple_criticism),
@@ -157,6 +168,7 @@ def compare_rules(groups: dict[str, dict]) -> dict:
         "witness_percentile": {"mmd_criticisms": mean(mmd_criticisms, "witness_percentile"),
                                "simple_criticisms": mean(simple_criticisms, "witness_percentile")},
         "positive_witness_share": float(np.mean([g["positive_witness_share"] for g in groups.values()])),
+        "absolute_witness_closeness": float(np.mean([g["absolute_witness_closeness"] for g in groups.values()])),
         "criticisms_with_positive_witness": sum(e["witness"] > 0 for e in mmd_criticisms),
         "criticisms": len(mmd_criticisms),
         "correct_share": {"mmd_prototypes": mean(mmd_prototypes, "correct"),
