@@ -57,7 +57,8 @@ def check_pages_match_nav(sources: dict[str, Path], nav: list[str], site_src: Pa
     """Every nav entry needs a page source and every page a nav entry, so no page is lost or dangling."""
     missing = [name for name in nav if name not in sources]
     unlisted = [name for name in sources if name not in nav]
-    problems = [f"{shown_path(Path(site_src) / 'pages' / name)} is missing (listed in mkdocs.yml nav)" for name in missing]
+    pages = Path(site_src) / "pages"
+    problems = [f"{shown_path(pages / name)} is missing (listed in mkdocs.yml nav)" for name in missing]
     problems += [f"{shown_path(sources[name])} is not listed in mkdocs.yml nav" for name in unlisted]
     if problems:
         raise SiteError("; ".join(problems))
