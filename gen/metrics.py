@@ -10,8 +10,9 @@ import numpy as np
 from fairlearn.metrics import MetricFrame
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support, recall_score
 
+from gen.config import CI_QUANTILES
+
 N_BOOTSTRAP = 1000
-CI_QUANTILES = [0.025, 0.975]
 
 
 def expected_calibration_error(probabilities: np.ndarray, y_true: np.ndarray, n_bins: int = 15) -> float:
@@ -44,7 +45,7 @@ def group_accuracy(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, s
                    n_boot: int = N_BOOTSTRAP) -> dict:
     """Accuracy per group with 95% bootstrap intervals, and the best-vs-worst gap and ratio."""
     frame = MetricFrame(metrics=accuracy_score, y_true=y_true, y_pred=y_pred, sensitive_features=groups,
-                        n_boot=n_boot, ci_quantiles=CI_QUANTILES, random_state=seed)
+                        n_boot=n_boot, ci_quantiles=list(CI_QUANTILES), random_state=seed)
     low, high = frame.by_group_ci
     counts = dict(zip(*np.unique(groups, return_counts=True)))
     by_group = {str(g): {"accuracy": float(frame.by_group[g]), "ci_low": float(low[g]), "ci_high": float(high[g]),
@@ -75,7 +76,7 @@ def classification_metrics(probabilities: np.ndarray, y_true: np.ndarray, labels
     }
     overall = MetricFrame(metrics=accuracy_score, y_true=y_true, y_pred=y_pred,
                           sensitive_features=np.zeros(len(y_true)), n_boot=n_boot,
-                          ci_quantiles=CI_QUANTILES, random_state=seed)
+                          ci_quantiles=list(CI_QUANTILES), random_state=seed)
     metrics["accuracy_ci"] = [float(overall.overall_ci[0]), float(overall.overall_ci[1])]
     if ordinal:
         metrics["within_one_bin"] = within_one_bin(y_true, y_pred)
