@@ -3,7 +3,8 @@
 Goals (issue 4): first prediction <= 1 s after the page starts loading, <= 50 ms per prediction,
 Grad-CAM <= 300 ms. For each backend (wasm, webgl, cpu; forced with ?backend=NAME) it loads the page
 in a fresh browser context and reports:
-  - load: TF.js started, the five models loaded, and the first sample analysed, in ms since navigation;
+  - load: TF.js started, the five models loaded, and the first sample analysed, in ms since navigation
+    (median of several fresh page loads);
   - predict: one face through all five models (median of repeated runs after warm-up);
   - grad-cam: Grad-CAM of one race model (median), and a full crop update (predict + both Grad-CAMs + drawing);
   - IG: Integrated Gradients, 32 steps, once.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,30 +65,39 @@ def site_folder(scratch: Path, sources: bool) -> Path:
     return assemble_site(scratch, MODELS_DIR)
 
 
-def measure(url: str, backends: list[str], repeat: int) -> dict[str, dict]:
+def measure(url: str, backends: list[str], repeat: int, loads: int) -> dict[str, dict]:
+    """Per backend: `loads` fresh page loads (load timings: medians), then the in-page timings once."""
     from playwright.sync_api import sync_playwright
 
     results: dict[str, dict] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for backend in backends:
-            context = browser.new_context()  # fresh: nothing cached from the previous backend
-            page = context.new_page()
-            page.goto(f"{url}{PAGE}/?backend={backend}")
-            page.wait_for_function("window.tryItReady !== undefined")
+            timings = []
             try:
-                page.evaluate("window.tryItReady.then(() => true)")
-                results[backend] = page.evaluate(MEASURE, repeat)
+                for load in range(loads):
+                    context = browser.new_context()  # fresh: no cache, nothing from the previous load
+                    page = context.new_page()
+                    page.goto(f"{url}{PAGE}/?backend={backend}")
+                    page.wait_for_function("window.tryItReady !== undefined")
+                    page.evaluate("window.tryItReady.then(() => true)")
+                    timings.append(page.evaluate(MEASURE, repeat) if load == loads - 1 else
+                                   page.evaluate("({...window.tryIt.timings, first: window.tryIt.timings.firstPrediction})"))
+                    context.close()
             except Exception as error:  # a backend this machine cannot run: report it, measure the rest
                 results[backend] = {"error": str(error).splitlines()[0]}
-            context.close()
+                continue
+            results[backend] = timings[-1]
+            for key in ("tfjs", "models", "first"):
+                results[backend][key] = statistics.median(t[key] for t in timings)
         browser.close()
     return results
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=30, help="timed runs per in-page figure")
+    parser.add_argument("--loads", type=int, default=5, help="fresh page loads per backend for the load figures")
     parser.add_argument("--backends", nargs="+", default=["wasm", "webgl", "cpu"])
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--sources", action="store_true", help="the page from site_src/ even if build/ exists")
@@ -96,11 +107,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-browser-") as scratch:
         folder = site_folder(Path(scratch), args.sources)
         with serve(folder) as url:
-            results = measure(url, args.backends, args.repeat)
+            results = measure(url, args.backends, args.repeat, args.loads)
     version = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True).stdout.strip()
     print(f"try-it page in headless {version}, {os.cpu_count()} CPU cores, "
           f"{'built site' if folder == BUILD_DIR else 'assembled page'}, load average "
-          f"{os.getloadavg()[0]:.1f} (other work slows every figure); ms, medians of {args.repeat}:")
+          f"{os.getloadavg()[0]:.1f} (other work slows every figure); ms; load figures: medians of "
+          f"{args.loads} fresh loads, others: medians of {args.repeat} runs:")
     print(f"  {'backend':<8} {'tfjs':>6} {'models':>7} {'first':>7} {'predict':>8} {'gradcam':>8} "
           f"{'update':>7} {'IG-32':>7}")
     met = True
