@@ -445,3 +445,13 @@ def test_a_camera_photo_is_analysed(playwright, base_url: str) -> None:
     assert page.evaluate("document.querySelector('.ti-video').srcObject") is None
     assert not visit.errors
     chromium.close()
+
+
+def test_opened_as_a_file_the_page_says_how_to_serve_it(browser, site: Path) -> None:
+    """Chromium blocks module scripts and model downloads on file://: the page must say so, not spin."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto((site / PAGE / "index.html").as_uri())
+    page.wait_for_function("!document.querySelector('.ti-status').textContent.startsWith('Loading')")
+    assert "python3 -m http.server" in page.inner_text(".ti-status")
+    context.close()
