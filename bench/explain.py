@@ -10,6 +10,7 @@ largest difference is printed) with the loops our batched versions avoid.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
 import time
@@ -41,8 +42,13 @@ def plain_gradient(model, image, target):
     return tape.gradient(score, x).numpy()[0]
 
 
+@functools.cache
+def feature_model(model):
+    return keras.Model(model.inputs, [target_layer(model).output, model.output])
+
+
 def plain_cam(model, image, target):
-    both = keras.Model(model.inputs, [target_layer(model).output, model.output])
+    both = feature_model(model)
     with tf.GradientTape() as tape:
         features, probabilities = both(tf.constant(image[None]), training=False)
         score = probabilities[0, target]

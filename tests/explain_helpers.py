@@ -32,3 +32,24 @@ def trained_classifier(steps: int = 40) -> keras.Model:
     images, labels = planted_faces(steps * 16)
     model.fit(images, labels, batch_size=16, epochs=1, verbose=0)
     return model
+
+
+def planted_cam_model() -> keras.Model:
+    """Red light in a region -> class 1. The 8 x 8 ReLU map is the red channel pooled, so Grad-CAM
+    for class 1 must light up exactly where the red square is."""
+    inputs = keras.Input((SIZE, SIZE, 3))
+    red = keras.layers.Conv2D(1, 1, use_bias=False)(inputs)
+    pooled = keras.layers.AveragePooling2D(SIZE // 8)(red)
+    spatial = keras.layers.ReLU(name="anything")(pooled)
+    score = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(spatial))
+    model = keras.Model(inputs, score)
+    model.layers[1].set_weights([np.array([1.0, 0.0, 0.0], np.float32).reshape(1, 1, 3, 1)])
+    model.layers[-1].set_weights([np.array([[-0.05, 0.05]], np.float32), np.zeros(2, np.float32)])
+    return model
+
+
+def red_square(rows: slice, cols: slice) -> np.ndarray:
+    """One black image with a pure red square: the planted region for planted_cam_model."""
+    image = np.zeros((1, SIZE, SIZE, 3), np.float32)
+    image[0, rows, cols, 0] = 255.0
+    return image

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.explain_helpers import CORNERS, SIZE, planted_faces, trained_classifier
+from tests.explain_helpers import CORNERS, SIZE, planted_cam_model, planted_faces, red_square, trained_classifier
 from gen.explain import METHODS, grad_cam, integrated_gradients, occlusion, smoothgrad, target_layer
-from gen.explain.integrated_gradients import quadrature
+from gen.explain.integrated_gradients import make_baseline, quadrature
 from gen.keras import keras
 
 
@@ -25,20 +25,6 @@ def linear_model(seed: int = 0) -> tuple[keras.Model, np.ndarray]:
     return model, w.reshape(SIZE, SIZE, 3)
 
 
-def planted_cam_model() -> keras.Model:
-    """Red light in a region -> class 1. The 8 x 8 ReLU map is the red channel pooled, so Grad-CAM
-    for class 1 must light up exactly where the red square is."""
-    inputs = keras.Input((SIZE, SIZE, 3))
-    red = keras.layers.Conv2D(1, 1, use_bias=False)(inputs)
-    pooled = keras.layers.AveragePooling2D(SIZE // 8)(red)
-    spatial = keras.layers.ReLU(name="anything")(pooled)
-    score = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(spatial))
-    model = keras.Model(inputs, score)
-    model.layers[1].set_weights([np.array([1.0, 0.0, 0.0], np.float32).reshape(1, 1, 3, 1)])
-    model.layers[-1].set_weights([np.array([[-0.05, 0.05]], np.float32), np.zeros(2, np.float32)])
-    return model
-
-
 def test_target_layer_is_found_by_structure() -> None:
     model = planted_cam_model()
     assert target_layer(model).name == "anything"  # the last 4-D map, GAP and Dense come after it
@@ -52,7 +38,6 @@ def test_ig_on_a_linear_model_is_input_difference_times_weights(rule: str, basel
     mean = images.mean(axis=0)
     result = integrated_gradients(model, images, np.zeros(3, int), baseline=baseline, steps=4, rule=rule,
                                   mean_image=mean)
-    from gen.explain.integrated_gradients import make_baseline
     expected = (images - make_baseline(baseline, images, mean)) * w
     np.testing.assert_allclose(result.attributions, expected, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(result.maps, expected.sum(axis=-1), rtol=1e-4, atol=1e-3)
@@ -77,13 +62,8 @@ def test_quadrature_weights_integrate_polynomials() -> None:
     nodes, weights = quadrature("gauss-legendre", 5)
     assert np.isclose(weights @ nodes**7, 1 / 8, atol=1e-6)  # exact up to degree 2 * 5 - 1
     nodes, weights = quadrature("trapezoid", 3)
-    np.testing.assert_allclose(nodes, [0, 0.5, 1]) and np.testing.assert_allclose(weights, [0.25, 0.5, 0.25])
-
-
-def red_square(rows: slice, cols: slice) -> np.ndarray:
-    image = np.zeros((1, SIZE, SIZE, 3), np.float32)
-    image[0, rows, cols, 0] = 255.0
-    return image
+    np.testing.assert_allclose(nodes, [0, 0.5, 1])
+    np.testing.assert_allclose(weights, [0.25, 0.5, 0.25])
 
 
 def test_grad_cam_highlights_the_planted_region() -> None:

@@ -6,8 +6,7 @@ import pytest
 
 from gen.explain import Explanation, grad_cam
 from gen.explain import quality
-from tests.explain_helpers import planted_faces, trained_classifier
-from tests.test_explain_methods import planted_cam_model, red_square
+from tests.explain_helpers import planted_cam_model, planted_faces, red_square, trained_classifier
 
 
 def test_ranks_put_the_largest_value_first_and_break_ties_at_random() -> None:
