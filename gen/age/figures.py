@@ -17,8 +17,7 @@ from gen.age.paths import PROTOTYPES, RANGES, THUMBNAILS, analysis_dir
 from gen.config import CACHE_DIR, MODELS_DIR, RACES, ROOT, SITE_SRC
 from gen.pipeline import BuildContext
 from gen.site.context import MissingDataError, load_json, shown_path
-from gen.site.figures import Unit, _pyplot, _save, cached_unit
-from gen.site.render import sync_files
+from gen.site.figures import Unit, make_figures as make_area_figures, pyplot, save_figure
 
 AREA = "age"
 RULES = {"baseline_raw": ("sum to 90% (raw)", "#9a9a9a"), "conformal": ("conformal", "#3b6ea8"),
@@ -54,7 +53,7 @@ def draw_coverage(inputs: dict[str, Path], out: Path) -> None:
     report = load_json(inputs["age_ranges"])
     models = list(report["models"])
     goal = report["goal"]
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(2, len(models), figsize=(4.6 * len(models), 5.6), sharey="row", squeeze=False)
     x = np.arange(len(RACES))
     width = 0.8 / len(RULES)
@@ -79,14 +78,14 @@ def draw_coverage(inputs: dict[str, Path], out: Path) -> None:
     axes[1, 0].set_ylabel("mean range width (bins)")
     figure.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=len(RULES), frameon=False,
                   fontsize=8, bbox_to_anchor=(0.5, 0.97))
-    _save(figure, out / "age_coverage.png")
+    save_figure(figure, out / "age_coverage.png")
 
 
 def draw_reliability(inputs: dict[str, Path], out: Path) -> None:
     """Confidence against accuracy before and after temperature scaling, per model."""
     report = load_json(inputs["age_ranges"])
     models = list(report["models"])
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.4), squeeze=False)
     for ax, name in zip(axes[0], models):
         result = report["models"][name]
@@ -99,14 +98,14 @@ def draw_reliability(inputs: dict[str, Path], out: Path) -> None:
         ax.set(title=name, xlabel="confidence of the top bin", xlim=(0, 1), ylim=(0, 1))
         ax.legend(frameon=False, fontsize=8)
     axes[0, 0].set_ylabel("share correct")
-    _save(figure, out / "age_reliability.png")
+    save_figure(figure, out / "age_reliability.png")
 
 
 def draw_samples(inputs: dict[str, Path], out: Path) -> None:
     """The article's curated faces with each age model's calibrated range and top bin."""
     report = load_json(inputs["age_ranges"])
     samples = report["samples"]
-    plt = _pyplot()
+    plt = pyplot()
     columns = 5
     rows = -(-len(samples) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.9 * rows), squeeze=False)
@@ -120,7 +119,7 @@ def draw_samples(inputs: dict[str, Path], out: Path) -> None:
         lines = [f"{name.removeprefix('age_')}: {m['range']} {'✓' if m['covered'] else '✗'} "
                  f"(top {m['top3'][0]['bin']})" for name, m in sample["models"].items()]
         ax.set_xlabel("\n".join(lines), fontsize=7.5)
-    _save(figure, out / "age_samples.png")
+    save_figure(figure, out / "age_samples.png")
 
 
 def _sample_files(models_dir: Path) -> dict[str, Path]:
@@ -143,7 +142,7 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
     from gen.explain.display import overlay  # imports the explain package (TensorFlow): only on a redraw
     document = load_json(inputs["prototypes"])
     faces = document["faces"]
-    plt = _pyplot()
+    plt = pyplot()
     face_px, pad, title_px, left, top = 64, 8, 14, 64, 34
     for name, result in document["models"].items():
         groups = list(result["groups"].items())
@@ -181,7 +180,7 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
         figure.text(0.01, 0.995, f"{name}: true {result['group_by']} per row; above each face the model's answer and "
                     "confidence (green right, red wrong); below it, Grad-CAM", fontsize=7, va="top")
         with plt.rc_context({"savefig.dpi": MOSAIC_DPI}):
-            _save(figure, out / f"prototypes_{name}.png")
+            save_figure(figure, out / f"prototypes_{name}.png")
         plt.close(figure)
 
 
@@ -195,15 +194,7 @@ UNITS = (
 
 def make_figures(docs_dir: Path, models_dir: Path = MODELS_DIR, cache_dir: Path = CACHE_DIR / AREA) -> list[str]:
     """Bring docs/generated/age/ up to date; returns the units that had to be drawn."""
-    files: dict[str, Path] = {}
-    drawn = []
-    for unit in UNITS:
-        folder, fresh = cached_unit(unit, models_dir, cache_dir / "figures")
-        files.update({p.name: p for p in folder.iterdir()})
-        if fresh:
-            drawn.append(unit.name)
-    sync_files(files, Path(docs_dir) / "generated" / AREA)
-    return drawn
+    return make_area_figures(docs_dir, models_dir, cache_dir / "figures", UNITS, AREA)
 
 
 def run(ctx: BuildContext) -> None:

@@ -27,6 +27,9 @@ PRODUCERS = {
     "metrics": "python -m gen evaluate",
     "card": "python -m gen evaluate",
     "data_report": "python -m gen data-report",
+    "age_ranges": "python -m gen age-ranges",
+    "age_calibration": "python -m gen age-ranges",
+    "prototypes": "python -m gen prototypes",
 }
 
 

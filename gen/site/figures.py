@@ -39,7 +39,8 @@ def _model_file(name: str, stem: str, models_dir: Path) -> Path:
     return _require(Path(models_dir) / name / f"{stem}.json")
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on the Agg backend with the site's figure style."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -48,7 +49,7 @@ def _pyplot():
     return plt
 
 
-def _save(figure, path: Path) -> None:
+def save_figure(figure, path: Path) -> None:
     figure.savefig(path, bbox_inches="tight", metadata={"Software": None})  # no version stamp: stable bytes
     figure.clear()
 
@@ -58,7 +59,7 @@ def _save(figure, path: Path) -> None:
 def draw_data_composition(inputs: dict[str, Path], out: Path) -> None:
     """Race, gender and age-bin counts of the cleaned faces, stacked by split."""
     report = load_json(inputs["data_report"])
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(1, 3, figsize=(9, 3), gridspec_kw={"width_ratios": [5, 2, 9]})
     for ax, column, labels in zip(axes, ("race", "gender", "age"), (RACES, GENDERS, AGE_BINS)):
         bottom = np.zeros(len(labels))
@@ -70,13 +71,13 @@ def draw_data_composition(inputs: dict[str, Path], out: Path) -> None:
         ax.tick_params(axis="x", rotation=45)
     axes[0].set_ylabel("faces")
     axes[2].legend(frameon=False)
-    _save(figure, out / "data_composition.png")
+    save_figure(figure, out / "data_composition.png")
 
 
 def draw_subsets(inputs: dict[str, Path], out: Path) -> None:
     """Each training subset's race shares next to the Census shares the biased subset follows."""
     report = load_json(inputs["data_report"])
-    plt = _pyplot()
+    plt = pyplot()
     figure, ax = plt.subplots(figsize=(7, 3))
     width = 0.2
     x = np.arange(len(RACES))
@@ -90,7 +91,7 @@ def draw_subsets(inputs: dict[str, Path], out: Path) -> None:
     ax.set_ylabel("share of faces")
     ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
     ax.legend(frameon=False, fontsize=8)
-    _save(figure, out / "subsets.png")
+    save_figure(figure, out / "subsets.png")
 
 
 # ---- models page ----
@@ -109,7 +110,7 @@ def _curve_panel(ax, record, title: str) -> None:
 def draw_training_curves(inputs: dict[str, Path], out: Path) -> None:
     """Loss per epoch: the shared pretraining, then each model's fine-tuning, with the epoch kept."""
     histories = {name: load_json(inputs[f"{name}/history"]) for name in MODEL_SPECS}
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(2, 3, figsize=(9, 5.4), sharey=False)
     first = next(iter(histories.values()))
     _curve_panel(axes[0][0], first["pretrain"], "shared pretraining (gender + age)")
@@ -119,7 +120,7 @@ def draw_training_curves(inputs: dict[str, Path], out: Path) -> None:
     axes[1][0].set_ylabel("loss")
     axes[0][0].legend(frameon=False, fontsize=7)
     figure.tight_layout()
-    _save(figure, out / "training_curves.png")
+    save_figure(figure, out / "training_curves.png")
 
 
 def _group_dots(ax, metrics_by_model: dict[str, dict], column: str, groups: tuple[str, ...]) -> None:
@@ -138,26 +139,26 @@ def _group_dots(ax, metrics_by_model: dict[str, dict], column: str, groups: tupl
     ax.set_yticks(y, groups)
     ax.invert_yaxis()
     ax.set_xlabel(f"test accuracy ({interval_level():.0%} interval)")
-    ax.xaxis.set_major_formatter(_pyplot().matplotlib.ticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(pyplot().matplotlib.ticker.PercentFormatter(1.0))
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2),
               ncol=len(metrics_by_model))
 
 
 def draw_race_groups(inputs: dict[str, Path], out: Path) -> None:
     """The race models' accuracy on each race, fair vs biased, with intervals."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, ax = plt.subplots(figsize=(7, 3.4))
     _group_dots(ax, {name: load_json(inputs[f"{name}/metrics"]) for name in RACE_PAIR}, "race", RACES)
-    _save(figure, out / "race_groups.png")
+    save_figure(figure, out / "race_groups.png")
 
 
 def draw_other_groups(inputs: dict[str, Path], out: Path) -> None:
     """The gender and age models' accuracy on each race: a model need not predict race to differ by it."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, ax = plt.subplots(figsize=(7, 3.8))
     others = [name for name in MODEL_SPECS if name not in RACE_PAIR]
     _group_dots(ax, {name: load_json(inputs[f"{name}/metrics"]) for name in others}, "race", RACES)
-    _save(figure, out / "other_groups.png")
+    save_figure(figure, out / "other_groups.png")
 
 
 def _confusion_panel(ax, metrics, title: str) -> None:
@@ -179,22 +180,22 @@ def _confusion_panel(ax, metrics, title: str) -> None:
 
 def draw_confusion_race(inputs: dict[str, Path], out: Path) -> None:
     """Row-normalised confusion matrices of the two race models side by side."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(8, 3.8))
     for ax, name in zip(axes, RACE_PAIR):
         _confusion_panel(ax, load_json(inputs[f"{name}/metrics"]), name)
     figure.tight_layout()
-    _save(figure, out / "confusion_race.png")
+    save_figure(figure, out / "confusion_race.png")
 
 
 def draw_confusion_other(inputs: dict[str, Path], out: Path) -> None:
     """Row-normalised confusion matrices of the gender and the two age models."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(1, 3, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1, 2, 2]})
     for ax, name in zip(axes, ("gender", "age_base", "age_weighted")):
         _confusion_panel(ax, load_json(inputs[f"{name}/metrics"]), name)
     figure.tight_layout()
-    _save(figure, out / "confusion_other.png")
+    save_figure(figure, out / "confusion_other.png")
 
 
 # The layers that end each stage of gen/architecture.py, for a table a reader can follow.
@@ -262,7 +263,11 @@ def cached_unit(unit: Unit, models_dir: Path, cache_dir: Path) -> tuple[Path, bo
     scratch = Path(tempfile.mkdtemp(prefix=f".{unit.name}-", dir=cache_dir))
     try:
         unit.draw(inputs, scratch)
-        scratch.rename(folder)
+        try:
+            scratch.rename(folder)
+        except OSError:
+            if not folder.is_dir():  # else a concurrent build drew the same unit first: use its copy
+                raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     for old in Path(cache_dir).glob(f"{unit.name}-*"):
@@ -272,8 +277,8 @@ def cached_unit(unit: Unit, models_dir: Path, cache_dir: Path) -> tuple[Path, bo
 
 
 def make_figures(docs_dir: Path, models_dir: Path = MODELS_DIR, cache_dir: Path = CACHE_DIR / AREA,
-                 units: tuple[Unit, ...] = UNITS) -> list[str]:
-    """Bring docs/generated/site/ up to date; returns the units that had to be drawn."""
+                 units: tuple[Unit, ...] = UNITS, area: str = AREA) -> list[str]:
+    """Bring docs/generated/<area>/ up to date; returns the units that had to be drawn."""
     files: dict[str, Path] = {}
     drawn = []
     for unit in units:
@@ -281,7 +286,7 @@ def make_figures(docs_dir: Path, models_dir: Path = MODELS_DIR, cache_dir: Path 
         files.update({p.name: p for p in folder.iterdir()})
         if fresh:
             drawn.append(unit.name)
-    sync_files(files, Path(docs_dir) / "generated" / AREA)
+    sync_files(files, Path(docs_dir) / "generated" / area)
     return drawn
 
 
