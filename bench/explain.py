@@ -57,14 +57,14 @@ def plain_cam(model, image, target):
     return tf.image.resize(cam[None, ..., None], image.shape[:2]).numpy()[0, ..., 0]
 
 
-def plain_ig(model, image, target, baseline="blurred", steps=64, rule="trapezoid"):
-    start = make_baseline(baseline, image[None])[0]
+def plain_ig(model, image, target, baseline, steps, rule, blur_sigma):
+    start = make_baseline(baseline, image[None], blur_sigma=blur_sigma)[0]
     nodes, weights = quadrature(rule, steps)
     total = sum(w * plain_gradient(model, start + a * (image - start), target) for a, w in zip(nodes, weights))
     return ((image - start) * total).sum(-1)
 
 
-def plain_smoothgrad(model, image, target, samples=32, noise=0.15):
+def plain_smoothgrad(model, image, target, samples, noise):
     rng = np.random.default_rng(0)
     sigma = noise * (image.max() - image.min())
     grads = [plain_gradient(model, image + rng.normal(0, sigma, image.shape).astype(np.float32), target)
@@ -72,7 +72,7 @@ def plain_smoothgrad(model, image, target, samples=32, noise=0.15):
     return np.abs(np.mean(grads, axis=0)).sum(-1)
 
 
-def plain_occlusion(model, image, target, window=8, stride=4, fill=0.0):
+def plain_occlusion(model, image, target, window, stride, fill):
     masks = window_masks(*image.shape[:2], window, stride)
     original = model(image[None], training=False).numpy()[0, target]
     drops = [original - model(np.where(m[..., None], fill, image)[None], training=False).numpy()[0, target]
@@ -119,7 +119,7 @@ def main() -> None:
         line = f"{method:22} {batched:14.1f}"
         if method in PLAIN:
             started = time.perf_counter()
-            plain = [PLAIN[method](model, images[i], int(targets[i])) for i in range(args.plain_images)]
+            plain = [PLAIN[method](model, images[i], int(targets[i]), **parameters) for i in range(args.plain_images)]
             slow = (time.perf_counter() - started) / args.plain_images * 1000
             diff = np.abs(np.stack(plain) - result.maps[:args.plain_images]).max() / np.abs(result.maps).max()
             line += f" {slow:13.1f} {slow / batched:8.1f}x {diff:11.1e}" if method != "smoothgrad" else \
