@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from gen.config import DEFAULT_UTKFACE_DIR, RACES, utkface_dir_from_env  # noqa: E402
-from gen.explain import METHODS  # noqa: E402
+from gen.explain.methods import METHODS  # noqa: E402
 from gen.explain.base import target_layer  # noqa: E402
 from gen.explain.guided_backprop import guided_model  # noqa: E402
 from gen.explain.integrated_gradients import make_baseline, quadrature  # noqa: E402

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tests.explain_helpers import CORNERS, SIZE, planted_cam_model, planted_faces, red_square, trained_classifier
-from gen.explain import METHODS, grad_cam, integrated_gradients, occlusion, smoothgrad, target_layer
+from gen.explain.methods import METHODS, grad_cam, integrated_gradients, occlusion, smoothgrad, target_layer
 from gen.explain.integrated_gradients import make_baseline, quadrature
 from gen.keras import keras
 

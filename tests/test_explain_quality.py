@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gen.explain import Explanation, grad_cam
+from gen.explain.methods import Explanation, grad_cam
 from gen.explain import quality
 from tests.explain_helpers import planted_cam_model, planted_faces, red_square, trained_classifier
 

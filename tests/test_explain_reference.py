@@ -25,7 +25,7 @@ from tf_keras_vis.saliency import Saliency
 from tf_keras_vis.utils.scores import CategoricalScore
 
 from gen.config import ROOT
-from gen.explain import (grad_cam, grad_cam_plusplus, guided_backprop, integrated_gradients, occlusion, smoothgrad,
+from gen.explain.methods import (grad_cam, grad_cam_plusplus, guided_backprop, integrated_gradients, occlusion, smoothgrad,
                          target_layer)
 from tests.explain_helpers import SIZE, planted_faces, trained_classifier
 from gen.keras import keras

@@ -1,25 +1,4 @@
 """Explanation methods with one call shape: method(model, images, targets) -> Explanation.
 
-METHODS names each method as the site and the quality measures refer to it.
+One small file per method over gen/explain/base.py; the registry is gen/explain/methods.py.
 """
-from __future__ import annotations
-
-from gen.explain.base import Explanation, target_layer
-from gen.explain.gradcam import grad_cam
-from gen.explain.gradcam_plusplus import grad_cam_plusplus
-from gen.explain.guided_backprop import guided_backprop, guided_grad_cam
-from gen.explain.integrated_gradients import integrated_gradients
-from gen.explain.occlusion import occlusion
-from gen.explain.smoothgrad import smoothgrad
-
-METHODS = {
-    "gradcam": grad_cam,
-    "gradcam_plusplus": grad_cam_plusplus,
-    "guided_backprop": guided_backprop,
-    "guided_gradcam": guided_grad_cam,
-    "integrated_gradients": integrated_gradients,
-    "smoothgrad": smoothgrad,
-    "occlusion": occlusion,
-}
-
-__all__ = ["METHODS", "Explanation", "target_layer"] + [f.__name__ for f in METHODS.values()]

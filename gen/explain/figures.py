@@ -16,25 +16,11 @@ import numpy as np
 from gen.config import AGE_BINS, RACES
 from gen.explain import display
 from gen.hashing import file_digest, value_digest
+from gen.plotting import pyplot, save_figure
 
 COMPARED = ("race_fair", "race_biased")
 MODEL_COLOURS = {"race_fair": "#1b7f79", "race_biased": "#c4512b", "gender": "#3b6ea8", "age_base": "#8a6bb8",
                  "age_weighted": "#b8a03b"}
-
-
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-                         "savefig.dpi": 144, "figure.dpi": 144})
-    return plt
-
-
-def _save(figure, path: Path) -> None:
-    figure.savefig(path, bbox_inches="tight", metadata={"Software": None})
-    import matplotlib.pyplot as plt
-    plt.close(figure)
 
 
 def _titles() -> dict[str, str]:
@@ -44,7 +30,7 @@ def _titles() -> dict[str, str]:
 
 def draw_faithfulness(data: dict, path: Path) -> None:
     """Deletion and insertion AUC per method, one bar per model; random maps as the reference."""
-    plt = _pyplot()
+    plt = pyplot()
     models = list(data["faithfulness"])
     methods = list(next(iter(data["faithfulness"].values()))["methods"])
     titles = _titles()
@@ -59,12 +45,12 @@ def draw_faithfulness(data: dict, path: Path) -> None:
         axis.set_yticks(np.arange(len(methods)) + width * (len(models) - 1) / 2, [titles[m] for m in methods])
         axis.invert_yaxis()
     axes[1].legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def draw_curves(data: dict, path: Path) -> None:
     """Mean deletion and insertion curves of the race models for each method and random maps."""
-    plt = _pyplot()
+    plt = pyplot()
     titles = _titles()
     models = [m for m in COMPARED if m in data["faithfulness"]] or list(data["faithfulness"])[:1]
     figure, axes = plt.subplots(len(models), 2, figsize=(9, 3.2 * len(models)), squeeze=False)
@@ -79,12 +65,12 @@ def draw_curves(data: dict, path: Path) -> None:
             axis.set_xlabel("fraction of pixels changed")
             axis.set_ylabel("probability of the predicted class")
     axes[0][1].legend(frameon=False, fontsize=7)
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def draw_sanity(data: dict, path: Path) -> None:
     """Rank correlation with the trained model's maps as layers are randomised from the top."""
-    plt = _pyplot()
+    plt = pyplot()
     titles = _titles()
     models = list(data["sanity"])
     figure, axes = plt.subplots(1, len(models), figsize=(4.6 * len(models), 3.4), squeeze=False, sharey=True)
@@ -99,12 +85,12 @@ def draw_sanity(data: dict, path: Path) -> None:
         axis.set_ylabel("Spearman correlation with trained maps")
         axis.tick_params(axis="x", rotation=30)
     axes[0][-1].legend(frameon=False, fontsize=7)
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def draw_completeness(data: dict, path: Path) -> None:
     """Median relative completeness error of IG against steps, per baseline and rule, per model."""
-    plt = _pyplot()
+    plt = pyplot()
     settings = list(next(iter(data["completeness"].values())))
     baselines = sorted({key.split("/")[0] for key in settings}, reverse=True)
     figure, axes = plt.subplots(1, len(baselines), figsize=(4.6 * len(baselines), 3.4), sharey=True, squeeze=False)
@@ -122,7 +108,7 @@ def draw_completeness(data: dict, path: Path) -> None:
         axis.set_xticks(steps, [str(s) for s in steps])
         axis.minorticks_off()
         axis.legend(frameon=False, fontsize=6)
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def _aggregate_grid(plt, rows: list[tuple[str, dict[str, np.ndarray]]], faces: dict[str, np.ndarray],
@@ -145,11 +131,11 @@ def _aggregate_grid(plt, rows: list[tuple[str, dict[str, np.ndarray]]], faces: d
             if r == 0:
                 axes[r][c].set_title(column, fontsize=8)
         axes[r][0].set_ylabel(label, fontsize=8)
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def draw_average_race(data: dict, faces: dict[str, np.ndarray], path: Path) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     aggregates = data["aggregates"]
     rows = [(model, {race: np.array(aggregates[model]["race"][race]["map"]) for race in RACES})
             for model in COMPARED if model in aggregates]
@@ -159,7 +145,7 @@ def draw_average_race(data: dict, faces: dict[str, np.ndarray], path: Path) -> N
 
 
 def draw_average_age(data: dict, faces: dict[str, np.ndarray], path: Path) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     aggregates = data["aggregates"]
     models = [m for m in ("age_base", "age_weighted") if m in aggregates]
     rows = [(model, {b: np.array(aggregates[model]["age_bin"][b]["map"]) for b in AGE_BINS

@@ -165,7 +165,7 @@ def explain_model(name: str, samples: list[Sample], cache: Cache, models_dir: Pa
                 todo.append((sample, target, key, path))
         if not todo:
             continue
-        from gen.explain import METHODS
+        from gen.explain.methods import METHODS
         result = METHODS[method](model(), np.stack([s.pixels for s, *_ in todo]), np.array([t for _, t, *_ in todo]),
                                  **parameters)
         for row, (sample, target, key, path) in enumerate(todo):

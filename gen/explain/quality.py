@@ -29,7 +29,7 @@ from scipy.stats import spearmanr
 
 from gen.config import AGE_BINS, MODELS_DIR, RACES, SEED
 from gen.data.prepared import PreparedData
-from gen.explain import METHODS, grad_cam, integrated_gradients
+from gen.explain.methods import METHODS, grad_cam, integrated_gradients
 from gen.explain.base import predict
 from gen.explain.precompute import COMPARED, SITE_METHODS, available_models
 from gen.keras import keras

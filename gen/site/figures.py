@@ -18,6 +18,7 @@ import numpy as np
 from gen.config import AGE_BINS, CACHE_DIR, GENDERS, MODEL_SPECS, MODELS_DIR, RACES
 from gen.hashing import file_digest, value_digest
 from gen.pipeline import BuildContext
+from gen.plotting import pyplot, save_figure
 from gen.site.context import PRODUCERS, MissingDataError, interval_level, load_json, shown_path
 from gen.site.render import sync_files
 
@@ -37,21 +38,6 @@ def _require(path: Path) -> Path:
 
 def _model_file(name: str, stem: str, models_dir: Path) -> Path:
     return _require(Path(models_dir) / name / f"{stem}.json")
-
-
-def pyplot():
-    """matplotlib's pyplot on the Agg backend with the site's figure style."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    plt.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False,
-                         "savefig.dpi": 144, "figure.dpi": 144})
-    return plt
-
-
-def save_figure(figure, path: Path) -> None:
-    figure.savefig(path, bbox_inches="tight", metadata={"Software": None})  # no version stamp: stable bytes
-    figure.clear()
 
 
 # ---- data page ----
