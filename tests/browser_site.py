@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.config import BUILD_DIR, IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, SITE_SRC
+from gen.config import IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, SITE_SRC
 
 PAGE = "10-try-it"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,10 +57,6 @@ def real_models_ready(models_dir: Path = MODELS_DIR) -> bool:
     from gen.export import is_current
 
     return all((models_dir / n / "model.keras").exists() and is_current(models_dir / n) for n in MODEL_SPECS)
-
-
-def built_site_ready(site: Path = BUILD_DIR) -> bool:
-    return (site / PAGE / "index.html").exists() and (site / "models" / "index.json").exists()
 
 
 def page_html() -> str:

@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gen.config import BUILD_DIR, IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, ROOT, SITE_SRC
+from gen.config import IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, ROOT, SITE_SRC
 from gen.data.images import decode_face
-from tests.browser_site import (CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, built_site_ready, real_models_ready,
+from tests.browser_site import (CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, real_models_ready,
                                 serve, train_small_models)
+from tests.site_build import built_site, served_site  # noqa: F401  (session fixtures: one site build)
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: `make browser` installs it")
 
@@ -411,20 +412,19 @@ def test_phone_viewport_is_usable(browser, base_url: str) -> None:
     context.close()
 
 
-@pytest.mark.skipif(not built_site_ready(), reason="no built site in build/: `python -m gen build` makes it")
-def test_the_built_page_loads_only_its_own_files_and_then_nothing(browser) -> None:
-    """The real article page, theme included: same-origin files while loading, silence afterwards."""
-    with serve(BUILD_DIR) as url:
-        context = browser.new_context()
-        visit = Visit(context.new_page(), url + PAGE + "/")
-        assert all(request.startswith(url) for request in visit.requests), visit.requests
-        loaded = len(visit.requests)
-        visit.page.wait_for_timeout(1500)  # anything the theme would fetch late
-        for sample in SAMPLES[:3]:
-            visit.pick(sample["id"])
-        assert visit.requests[loaded:] == []
-        assert not visit.errors
-        context.close()
+def test_the_built_page_loads_only_its_own_files_and_then_nothing(browser, served_site: str) -> None:
+    """The real article page (the session's site build), theme included: same-origin files while loading,
+    silence afterwards."""
+    context = browser.new_context()
+    visit = Visit(context.new_page(), served_site + PAGE + "/")
+    assert all(request.startswith(served_site) for request in visit.requests), visit.requests
+    loaded = len(visit.requests)
+    visit.page.wait_for_timeout(1500)  # anything the theme would fetch late
+    for sample in SAMPLES[:3]:
+        visit.pick(sample["id"])
+    assert visit.requests[loaded:] == []
+    assert not visit.errors
+    context.close()
 
 
 def test_a_camera_photo_is_analysed(playwright, base_url: str) -> None:
