@@ -20,6 +20,7 @@ class BuildContext:
 
 # Order matters: later steps read what earlier ones wrote. Owners add their step here.
 BUILD_STEPS: tuple[str, ...] = (
+    "gen.refresh:run",  # with the dataset: retrain, re-evaluate, re-analyse whatever is out of date
     "gen.export:publish",  # TF.js models into docs/models/ (before the site render)
     "gen.site.figures:run",  # data and model figures for the site's own pages
     "gen.age.figures:run",  # age-range and prototype figures for pages 08 and 09

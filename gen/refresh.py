@@ -1,0 +1,91 @@
+"""Build step: bring the dataset-derived artefacts up to date, when the dataset is present.
+
+`python -m gen build` runs every step and skips what is up to date. The site itself builds from what
+is committed under `models/`, so without the dataset this step does nothing. With it, each stage runs
+only when what it wrote no longer matches its inputs:
+
+- data report: its data hash differs from the dataset's;
+- training: a model is missing, or its metadata names other data (a changed or grown dataset);
+- evaluation: a model was retrained, or its metrics.json is missing or names other data;
+- explanation analyses: a model was retrained, or a file is missing or names other data;
+- age ranges and prototypes: the model digests they record differ from the models now committed.
+
+In CI and in the tests everything is committed and current, so nothing here ever trains there.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from gen.config import MODEL_SPECS, MODELS_DIR
+from gen.pipeline import BuildContext
+
+RACE_PAIR = ("race_fair", "race_biased")  # evaluated together: race_biased's metrics compare it with race_fair
+EXPLAIN_FILES = ("explain_faithfulness", "explain_sanity", "explain_completeness", "explain_aggregates")
+AGE_FILES = ("age_ranges", "prototypes")
+
+
+def _json(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def stale_models(data_hash: str, models_dir: Path = MODELS_DIR) -> list[str]:
+    """Models that are missing or were trained on other data."""
+    stale = []
+    for name in MODEL_SPECS:
+        metadata = _json(models_dir / name / "metadata.json")
+        if not (models_dir / name / "model.keras").exists() or not metadata or metadata["data_hash"] != data_hash:
+            stale.append(name)
+    return stale
+
+
+def stale_metrics(data_hash: str, retrained: list[str], models_dir: Path = MODELS_DIR) -> list[str]:
+    """Models whose metrics.json is missing, names other data, or predates a retraining."""
+    stale = {name for name in MODEL_SPECS
+             if name in retrained or (_json(models_dir / name / "metrics.json") or {}).get("data_hash") != data_hash}
+    if stale & set(RACE_PAIR):
+        stale |= set(RACE_PAIR)
+    return [name for name in MODEL_SPECS if name in stale]
+
+
+def stale_files(stems: tuple[str, ...], check, analysis_dir: Path) -> bool:
+    """True when any analysis file is missing or `check(content)` says it is out of date."""
+    return any((content := _json(analysis_dir / f"{stem}.json")) is None or check(content) for stem in stems)
+
+
+def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
+    if ctx.data_dir is None:
+        print("[refresh] no dataset here: the site is built from the committed models and analyses", flush=True)
+        return
+    from gen.age.paths import model_digests
+    from gen.data.prepared import prepare_data
+
+    data = prepare_data(ctx.data_dir)
+    data_hash, analysis_dir = data.dataset.fingerprint, models_dir / "analysis"
+    done = []
+    if (_json(analysis_dir / "data_report.json") or {}).get("data_hash") != data_hash:
+        from gen.data.report import write_data_report
+        write_data_report(data, analysis_dir / "data_report.json")
+        done.append("data report")
+    retrained = stale_models(data_hash, models_dir)
+    if retrained:
+        from gen.train import train_all
+        train_all(data, retrained, models_dir)
+        done.append(f"trained {', '.join(retrained)}")
+    to_evaluate = stale_metrics(data_hash, retrained, models_dir)
+    if to_evaluate:
+        from gen.evaluate import evaluate_all
+        evaluate_all(data, to_evaluate, models_dir)
+        done.append(f"evaluated {', '.join(to_evaluate)}")
+    if retrained or stale_files(EXPLAIN_FILES, lambda c: c.get("data_hash") != data_hash, analysis_dir):
+        from gen.explain.quality import run_analysis
+        run_analysis(data, models_dir)
+        done.append("explanation analyses")
+    if stale_files(AGE_FILES, lambda c: c["model_sha256"] != model_digests(list(c["model_sha256"]), models_dir),
+                   analysis_dir):
+        from gen.age.prototypes import write_prototypes
+        from gen.age.ranges import write_age_ranges
+        write_age_ranges(data, models_dir=models_dir)
+        write_prototypes(data, models_dir=models_dir)
+        done.append("age ranges and prototypes")
+    print(f"[refresh] dataset {data_hash}: {'; '.join(done) or 'every model and analysis is up to date'}", flush=True)

@@ -1,0 +1,70 @@
+"""The build's refresh step decides what is out of date from what the committed files record."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from gen.config import MODEL_SPECS, MODELS_DIR
+from gen.pipeline import BuildContext
+from gen.refresh import run, stale_files, stale_metrics, stale_models
+
+
+def _write(path: Path, content: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content))
+
+
+def _models(tmp_path: Path, data_hash: str) -> Path:
+    for name in MODEL_SPECS:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model.keras").write_bytes(b"weights")
+        _write(tmp_path / name / "metadata.json", {"data_hash": data_hash})
+        _write(tmp_path / name / "metrics.json", {"data_hash": data_hash})
+    return tmp_path
+
+
+def test_models_are_stale_when_missing_or_trained_on_other_data(tmp_path: Path) -> None:
+    models = _models(tmp_path, "aaaa")
+    assert stale_models("aaaa", models) == []
+    (models / "gender" / "model.keras").unlink()
+    _write(models / "age_base" / "metadata.json", {"data_hash": "bbbb"})
+    assert stale_models("aaaa", models) == ["gender", "age_base"]
+    assert stale_models("cccc", models) == list(MODEL_SPECS)
+
+
+def test_metrics_follow_retraining_and_race_models_go_in_pairs(tmp_path: Path) -> None:
+    models = _models(tmp_path, "aaaa")
+    assert stale_metrics("aaaa", [], models) == []
+    assert stale_metrics("aaaa", ["gender"], models) == ["gender"]
+    (models / "race_biased" / "metrics.json").unlink()
+    assert stale_metrics("aaaa", [], models) == ["race_fair", "race_biased"]
+
+
+def test_analysis_files_are_stale_when_missing_or_outdated(tmp_path: Path) -> None:
+    _write(tmp_path / "one.json", {"data_hash": "aaaa"})
+    assert not stale_files(("one",), lambda c: c["data_hash"] != "aaaa", tmp_path)
+    assert stale_files(("one",), lambda c: c["data_hash"] != "bbbb", tmp_path)
+    assert stale_files(("one", "two"), lambda c: False, tmp_path)
+
+
+def test_without_a_dataset_nothing_is_touched(tmp_path: Path, capsys) -> None:
+    before = {p: p.stat().st_mtime_ns for p in MODELS_DIR.rglob("*.json")}
+    run(BuildContext(docs_dir=tmp_path / "docs", data_dir=None))
+    assert "no dataset here" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in MODELS_DIR.rglob("*.json")} == before
+
+
+def test_the_committed_models_and_analyses_are_current(utkface_dir: Path) -> None:
+    """With the real dataset, the committed artefacts are all up to date: a build would train nothing.
+    (Checked through the decisions, not by running the step, so a failure here never starts training.)"""
+    from gen.age.paths import model_digests
+    from gen.data.prepared import prepare_data
+    from gen.refresh import AGE_FILES, EXPLAIN_FILES
+
+    data_hash = prepare_data(utkface_dir, manifest=None).dataset.fingerprint
+    analysis = MODELS_DIR / "analysis"
+    assert stale_models(data_hash) == []
+    assert stale_metrics(data_hash, []) == []
+    assert not stale_files(EXPLAIN_FILES, lambda c: c["data_hash"] != data_hash, analysis)
+    assert not stale_files(AGE_FILES, lambda c: c["model_sha256"] != model_digests(list(c["model_sha256"])), analysis)
+    assert json.loads((analysis / "data_report.json").read_text())["data_hash"] == data_hash
