@@ -43,7 +43,7 @@ def main() -> None:
     from gen.age.prototypes import PAIRED, attach_grad_cams, critique_all
     from gen.age.ranges import AGE_MODELS, analyse
     from gen.data.prepared import prepare_data
-    from gen.keras import keras
+    from gen.keras import load_trained
 
     started = time.perf_counter()
     data = prepare_data(args.data_dir, manifest=None)
@@ -74,7 +74,7 @@ def main() -> None:
 
     started = time.perf_counter()
     for name, result in results.items():
-        model = keras.models.load_model(MODELS_DIR / name / "model.keras", compile=False)
+        model = load_trained(name, MODELS_DIR)
         attach_grad_cams(model, result, data, MODEL_SPECS[name].labels)
     print(f"Grad-CAM of every chosen face, {len(results)} models (incl. loading): "
           f"{time.perf_counter() - started:6.1f} s")

@@ -20,14 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from gen.config import DEFAULT_UTKFACE_DIR, RACES, utkface_dir_from_env  # noqa: E402
+from gen.config import DEFAULT_UTKFACE_DIR, MODELS_DIR, RACES, utkface_dir_from_env  # noqa: E402
 from gen.explain.methods import METHODS  # noqa: E402
 from gen.explain.base import target_layer  # noqa: E402
 from gen.explain.guided_backprop import guided_model  # noqa: E402
 from gen.explain.integrated_gradients import make_baseline, quadrature  # noqa: E402
 from gen.explain.occlusion import window_masks  # noqa: E402
 from gen.explain.precompute import SITE_METHODS, available_models, load_samples, precompute  # noqa: E402
-from gen.keras import keras  # noqa: E402
+from gen.keras import keras, load_trained  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
 
@@ -93,7 +93,7 @@ def load_model() -> tuple[keras.Model, str]:
     names = available_models()
     if names:
         name = "race_fair" if "race_fair" in names else names[0]
-        return keras.models.load_model(Path("models") / name / "model.keras", compile=False), name
+        return load_trained(name, MODELS_DIR), name
     from gen.architecture import build_classifier
     return build_classifier(len(RACES), 64), "untrained classifier (no trained model found)"
 
@@ -143,7 +143,7 @@ def main() -> None:
         test = data.split["test"]
         started = time.perf_counter()
         for model_name in names:
-            trained = keras.models.load_model(Path("models") / model_name / "model.keras", compile=False)
+            trained = load_trained(model_name, MODELS_DIR)
             aggregates(trained, data.dataset.pixels[test], data.dataset.labels("race")[test],
                        data.dataset.labels("age")[test])
         aggregate = time.perf_counter() - started

@@ -11,7 +11,7 @@ import numpy as np
 
 from gen.config import GENDERS, MODEL_SPECS, MODELS_DIR, RACES, SEED, ModelSpec
 from gen.data.prepared import PreparedData
-from gen.keras import keras
+from gen.keras import load_trained
 from gen.metrics import N_BOOTSTRAP, classification_metrics
 from gen.progress import progress
 
@@ -37,15 +37,14 @@ def check_targets(name: str, metrics: dict) -> list[dict]:
             for metric, minimum in TARGETS.get(name, [])]
 
 
-def predict(model_dir: Path, pixels: np.ndarray) -> np.ndarray:
-    model = keras.models.load_model(model_dir / "model.keras")
-    return model.predict(pixels.astype(np.float32), batch_size=256, verbose=0)
+def predict(name: str, models_dir: Path, pixels: np.ndarray) -> np.ndarray:
+    return load_trained(name, models_dir).predict(pixels.astype(np.float32), batch_size=256, verbose=0)
 
 
 def evaluate_model(spec: ModelSpec, data: PreparedData, models_dir: Path = MODELS_DIR,
                    n_boot: int = N_BOOTSTRAP) -> dict:
     test = data.split["test"]
-    probabilities = predict(models_dir / spec.name, data.dataset.pixels[test])
+    probabilities = predict(spec.name, models_dir, data.dataset.pixels[test])
     metrics = classification_metrics(probabilities, data.dataset.labels(spec.task)[test], spec.labels,
                                      group_columns(data, test), ordinal=spec.task == "age", seed=SEED,
                                      n_boot=n_boot)

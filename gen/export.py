@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from gen.config import MODEL_SPECS, MODELS_DIR, SITE_SRC
+from gen.data.samples import read_samples
 from gen.hashing import file_digest, tree_digest
 from gen.pipeline import BuildContext
 
@@ -242,9 +243,9 @@ def publish(ctx: BuildContext, models_dir: Path = MODELS_DIR, site_src: Path = S
 def publish_samples(out: Path, site_src: Path = SITE_SRC) -> list[dict]:
     """Copy the curated sample JPEGs next to the models: the page fetches them while loading, with the
     models, so picking one later needs no request."""
-    manifest = json.loads((site_src / "samples" / "manifest.json").read_text())
+    samples = read_samples(site_src / "samples")
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    for sample in manifest["samples"]:
+    for sample in samples:
         shutil.copy2(site_src / "samples" / sample["file"], out / sample["file"])
-    return [{"id": s["id"], "file": f"{out.name}/{s['file']}", "labels": s["labels"]} for s in manifest["samples"]]
+    return [{"id": s["id"], "file": f"{out.name}/{s['file']}", "labels": s["labels"]} for s in samples]

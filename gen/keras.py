@@ -8,6 +8,13 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from pathlib import Path  # noqa: E402
+
 import tf_keras as keras  # noqa: E402
 
-__all__ = ["keras"]
+__all__ = ["keras", "load_trained"]
+
+
+def load_trained(name: str, models_dir: Path) -> keras.Model:
+    """The committed model `models_dir/<name>/model.keras`, for inference: its optimizer state is not loaded."""
+    return keras.models.load_model(Path(models_dir) / name / "model.keras", compile=False)

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from gen.config import IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, ROOT, SITE_SRC
-from gen.data.images import decode_face
+from gen.data.samples import read_samples, sample_pixels
 from tests.browser_site import (CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, real_models_ready,
                                 serve, train_small_models)
 from tests.site_build import built_site, served_site  # noqa: F401  (session fixtures: one site build)
@@ -25,7 +25,7 @@ from tests.site_build import built_site, served_site  # noqa: F401  (session fix
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: `make browser` installs it")
 
 ARTIFACTS = ROOT / "test-artifacts"
-SAMPLES = json.loads((SITE_SRC / "samples" / "manifest.json").read_text())["samples"]
+SAMPLES = read_samples()
 PARITY_LIMIT = 1e-3  # max |TF.js - Keras| probability for the same pixels and the same weights
 COSINE_LIMIT = 0.99  # Grad-CAM / IG maps, JS vs Python
 
@@ -94,13 +94,9 @@ def visit(browser, base_url):
     context.close()
 
 
-def sample_pixels() -> np.ndarray:
-    return np.stack([decode_face((SITE_SRC / "samples" / s["file"]).read_bytes(), IMAGE_SIZE) for s in SAMPLES])
-
-
 def parity_faces() -> np.ndarray:
     """The shipped samples plus, when the dataset is present, 40 faces from the test split."""
-    pixels = sample_pixels()
+    pixels = sample_pixels(SAMPLES)
     folder = os.environ.get("UTKFACE_DIR")
     if folder and Path(folder).is_dir():
         from gen.data.prepared import prepare_data
@@ -165,7 +161,7 @@ def test_tfjs_probabilities_match_keras(visit: Visit, models_dir: Path, shipped:
 
 
 def test_picking_a_sample_gives_pythons_pixels_and_predictions(visit: Visit, shipped: dict) -> None:
-    expected_pixels = sample_pixels()
+    expected_pixels = sample_pixels(SAMPLES)
     seen, shown, cam_labels = [], [], []
     for sample in SAMPLES:
         visit.pick(sample["id"])
@@ -188,7 +184,7 @@ def test_picking_a_sample_gives_pythons_pixels_and_predictions(visit: Visit, shi
 def test_grad_cam_matches_python(visit: Visit, shipped: dict) -> None:
     from gen.explain.gradcam import grad_cam
 
-    pixels = sample_pixels()
+    pixels = sample_pixels(SAMPLES)
     similarities = {}
     for name in ("race_fair", "race_biased"):
         model = shipped[name]

@@ -2,21 +2,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gen.config import MODEL_SPECS, MODELS_DIR, SITE_SRC, age_to_bin
-from gen.data.images import decode_face
+from gen.config import MODEL_SPECS, MODELS_DIR, age_to_bin
+from gen.data.samples import read_samples, sample_pixels
 
-SAMPLES = json.loads((SITE_SRC / "samples" / "manifest.json").read_text())["samples"]
+SAMPLES = read_samples()
 MAX_WEIGHT_BYTES = 1.5 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def sample_pixels() -> np.ndarray:
-    return np.stack([decode_face((SITE_SRC / "samples" / s["file"]).read_bytes(), 64) for s in SAMPLES])
+def pixels() -> np.ndarray:
+    return sample_pixels(SAMPLES)
 
 
 def _load(name: str):
@@ -43,9 +42,9 @@ MIN_CORRECT = {"gender": 9, "race_fair": 7, "race_biased": 6, "age_base": 9, "ag
 
 
 @pytest.mark.parametrize("name", list(MODEL_SPECS))
-def test_model_predicts_the_shipped_samples(name: str, sample_pixels: np.ndarray) -> None:
+def test_model_predicts_the_shipped_samples(name: str, pixels: np.ndarray) -> None:
     spec = MODEL_SPECS[name]
-    probabilities = _load(name).predict(sample_pixels.astype(np.float32), verbose=0)
+    probabilities = _load(name).predict(pixels.astype(np.float32), verbose=0)
     predicted = probabilities.argmax(axis=1)
     truth = [spec.labels.index(s["labels"][spec.task]) if spec.task != "age" else age_to_bin(s["labels"]["age"])
              for s in SAMPLES]

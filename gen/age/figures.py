@@ -6,7 +6,6 @@ its input files or this file changes, so an unchanged build draws nothing.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +13,8 @@ import numpy as np
 from PIL import Image
 
 from gen.age.paths import PROTOTYPES, RANGES, THUMBNAILS, analysis_dir
-from gen.config import CACHE_DIR, MODELS_DIR, RACES, ROOT, SITE_SRC
+from gen.config import CACHE_DIR, MODELS_DIR, RACES, ROOT
+from gen.data.samples import MANIFEST_NAME, SAMPLES_DIR, read_samples
 from gen.pipeline import BuildContext
 from gen.site.context import MissingDataError, load_json, shown_path
 from gen.plotting import pyplot, save_figure
@@ -124,9 +124,8 @@ def draw_samples(inputs: dict[str, Path], out: Path) -> None:
 
 
 def _sample_files(models_dir: Path) -> dict[str, Path]:
-    manifest = SITE_SRC / "samples" / "manifest.json"
-    files = json.loads(manifest.read_text())["samples"]
-    return {"manifest": manifest, **{f"sample/{s['file']}": SITE_SRC / "samples" / s["file"] for s in files}}
+    return {"manifest": SAMPLES_DIR / MANIFEST_NAME,
+            **{f"sample/{s['file']}": SAMPLES_DIR / s["file"] for s in read_samples()}}
 
 
 def decode_cam(rows: list[str]) -> np.ndarray:

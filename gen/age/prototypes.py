@@ -30,7 +30,7 @@ from gen.age.paths import PROTOTYPES, THUMBNAILS, analysis_dir, model_digests
 from gen.config import AGE_BINS, GENDERS, MODEL_SPECS, MODELS_DIR, RACES
 from gen.data.prepared import PreparedData
 from gen.explain.gradcam import grad_cam
-from gen.keras import keras
+from gen.keras import keras, load_trained
 
 PROTOTYPES_PER_GROUP = 3
 CRITICISMS_PER_GROUP = 3
@@ -250,7 +250,7 @@ def write_prototypes(data: PreparedData, names: tuple[str, ...] = tuple(PAIRED),
     """Critique every model, add Grad-CAMs and face statistics, write the JSON and the thumbnails."""
     results = critique_all(data, names, models_dir)
     for name, result in results.items():
-        model = keras.models.load_model(models_dir / name / "model.keras", compile=False)
+        model = load_trained(name, models_dir)
         attach_grad_cams(model, result, data, MODEL_SPECS[name].labels)
     chosen = sorted({e["index"] for r in results.values() for g in r["groups"].values()
                      for role in ROLES for e in _role_entries(g, role)})

@@ -24,11 +24,10 @@ from gen.age.calibration import (PROBABILITY_FLOOR, RULE, calibration_split, con
                                  negative_log_likelihood, range_summary, temperature_scale, top_k)
 from gen.age.outputs import held_out_outputs
 from gen.age.paths import CALIBRATION, RANGES, analysis_dir, model_digests
-from gen.config import (AGE_BIN_EDGES, AGE_BINS, GENDERS, IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, RACES, SEED, SITE_SRC,
-                        age_to_bin)
-from gen.data.images import decode_face
+from gen.config import (AGE_BIN_EDGES, AGE_BINS, GENDERS, MODEL_SPECS, MODELS_DIR, RACES, SEED, age_to_bin)
 from gen.data.prepared import PreparedData
-from gen.keras import keras
+from gen.data.samples import SAMPLES_DIR, read_samples, sample_pixels
+from gen.keras import keras, load_trained
 from gen.metrics import expected_calibration_error
 
 ALPHA = 0.10  # ranges should miss the true bin at most 10% of the time
@@ -146,10 +145,10 @@ def range_label(low: int, high: int) -> str:
 
 
 def sample_ranges(models: dict[str, keras.Model], calibrations: dict[str, AgeCalibration],
-                  samples_dir: Path = SITE_SRC / "samples") -> list[dict]:
+                  samples_dir: Path = SAMPLES_DIR) -> list[dict]:
     """Top-3 and calibrated ranges for the article's curated faces (decoded as the models see them)."""
-    manifest = json.loads((samples_dir / "manifest.json").read_text())["samples"]
-    pixels = np.stack([decode_face((samples_dir / s["file"]).read_bytes(), IMAGE_SIZE) for s in manifest])
+    manifest = read_samples(samples_dir)
+    pixels = sample_pixels(manifest, samples_dir)
     races = np.array([RACES.index(s["labels"]["race"]) for s in manifest])
     rows = [{"id": s["id"], "file": s["file"], "age": s["labels"]["age"], "race": s["labels"]["race"],
              "true_bin": AGE_BINS[age_to_bin(s["labels"]["age"])], "models": {}} for s in manifest]
@@ -186,10 +185,10 @@ def analyse(data: PreparedData, names: tuple[str, ...] = AGE_MODELS,
 
 
 def write_age_ranges(data: PreparedData, names: tuple[str, ...] = AGE_MODELS, models_dir: Path = MODELS_DIR,
-                     samples_dir: Path = SITE_SRC / "samples") -> dict:
+                     samples_dir: Path = SAMPLES_DIR) -> dict:
     """Run the analysis and write age_ranges.json and age_calibration.json under <models_dir>/analysis/."""
     report, calibrations = analyse(data, names, models_dir)
-    models = {name: keras.models.load_model(models_dir / name / "model.keras", compile=False) for name in names}
+    models = {name: load_trained(name, models_dir) for name in names}
     any_calibration = next(iter(calibrations.values()))
     result = {
         "about": "Age ranges for the age models on the UTKFace test split. Temperature fitted on a quarter of the "

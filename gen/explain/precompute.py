@@ -25,6 +25,7 @@ import numpy as np
 
 from gen.config import CACHE_DIR, GENDERS, IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, RACES, ROOT, SITE_SRC, age_to_bin
 from gen.data.images import decode_face
+from gen.data.samples import read_samples
 from gen.explain import display
 from gen.hashing import file_digest, value_digest
 from gen.pipeline import BuildContext
@@ -73,9 +74,8 @@ class Sample:
 
 def load_samples(site_src: Path = SITE_SRC) -> list[Sample]:
     folder = Path(site_src) / "samples"
-    manifest = json.loads((folder / "manifest.json").read_text())
     samples = []
-    for entry in manifest["samples"]:
+    for entry in read_samples(folder):
         data = (folder / entry["file"]).read_bytes()
         samples.append(Sample(entry["id"], entry["file"], entry["labels"], file_digest(folder / entry["file"]),
                               decode_face(data, IMAGE_SIZE).astype(np.float32), decode_face(data, OVERLAY_SIZE)))

@@ -32,7 +32,7 @@ from gen.data.prepared import PreparedData
 from gen.explain.methods import METHODS, grad_cam, integrated_gradients
 from gen.explain.base import predict
 from gen.explain.precompute import COMPARED, SITE_METHODS, available_models
-from gen.keras import keras
+from gen.keras import keras, load_trained
 from gen.progress import progress
 
 ANALYSIS_DIR = MODELS_DIR / "analysis"
@@ -211,7 +211,7 @@ def run_analysis(data: PreparedData, models_dir: Path = MODELS_DIR, out_dir: Pat
     results: dict[str, dict[str, Any]] = {"faithfulness": {}, "sanity": {}, "completeness": {}, "aggregates": {}}
     for name in names:
         started = time.monotonic()
-        model = keras.models.load_model(Path(models_dir) / name / "model.keras", compile=False)
+        model = load_trained(name, models_dir)
         targets = predict(model, images).argmax(axis=1)  # explain what the model decided
         results["faithfulness"][name] = faithfulness(model, images, targets)
         chosen = np.concatenate([np.arange(r * FACES_PER_RACE, r * FACES_PER_RACE + COMPLETENESS_FACES // len(RACES))
