@@ -30,6 +30,11 @@ def cmd_train(args: argparse.Namespace) -> None:
     train_all(prepare_data(_data_dir(args.data_dir)), args.only)
 
 
+def cmd_search(args: argparse.Namespace) -> None:
+    from gen.search import run_search
+    print(f"best trial: {run_search(_data_dir(args.data_dir))['best']}")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from gen.data.prepared import prepare_data
     from gen.evaluate import evaluate_all
@@ -122,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     report = steps.add_parser("data-report", help="dataset counts and distribution figures")
     _add_data_dir(report)
     report.set_defaults(run=cmd_data_report)
+    search = steps.add_parser("search", help="the recorded trunk search -> models/analysis/search.json")
+    _add_data_dir(search)
+    search.set_defaults(run=cmd_search)
     for name, run, text in (("train", cmd_train, "train the models into models/"),
                             ("evaluate", cmd_evaluate, "evaluate the models on the test split"),
                             ("export", cmd_export, "convert changed models to TF.js (quantised if harmless)")):

@@ -12,6 +12,8 @@ Why this shape:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gen.keras import keras
 
 layers = keras.layers
@@ -32,16 +34,24 @@ def _residual_block(x, filters: int, name: str):
     return layers.ReLU(name=f"{name}_out")(x)
 
 
-def build_trunk(size: int, widths: tuple[int, ...] = (32, 64, 128), feature_width: int = 256):
+@dataclass(frozen=True)
+class Trunk:
+    """Widths of the stem and each residual block (each halves the map), and of the feature layer."""
+
+    widths: tuple[int, ...] = (32, 64, 128)
+    feature_width: int = 256
+
+
+def build_trunk(size: int, trunk: Trunk = Trunk()):
     """Input layer and the pooled embedding tensor shared by every model."""
     pixels = keras.Input((size, size, 3), name="pixels")
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="scale")(pixels)
-    x = layers.Conv2D(widths[0], 3, strides=2, padding="same", use_bias=False, name="stem")(x)
+    x = layers.Conv2D(trunk.widths[0], 3, strides=2, padding="same", use_bias=False, name="stem")(x)
     x = layers.BatchNormalization(name="stem_bn")(x)
     x = layers.ReLU(name="stem_relu")(x)
-    for index, filters in enumerate(widths[1:], start=1):
+    for index, filters in enumerate(trunk.widths[1:], start=1):
         x = _residual_block(x, filters, name=f"block{index}")
-    x = layers.SeparableConv2D(feature_width, 3, padding="same", use_bias=False, name="features_conv")(x)
+    x = layers.SeparableConv2D(trunk.feature_width, 3, padding="same", use_bias=False, name="features_conv")(x)
     x = layers.BatchNormalization(name="features_bn")(x)
     x = layers.ReLU(name=FEATURE_LAYER)(x)
     embedding = layers.GlobalAveragePooling2D(name=EMBEDDING_LAYER)(x)
@@ -53,14 +63,14 @@ def classification_head(embedding, n_classes: int, name: str, dropout: float = 0
     return layers.Dense(n_classes, activation="softmax", name=name)(x)
 
 
-def build_classifier(n_classes: int, size: int, name: str = "classifier") -> keras.Model:
+def build_classifier(n_classes: int, size: int, name: str = "classifier", trunk: Trunk = Trunk()) -> keras.Model:
     """One task's model: raw RGB pixels in, class probabilities out."""
-    pixels, embedding = build_trunk(size)
+    pixels, embedding = build_trunk(size, trunk)
     return keras.Model(pixels, classification_head(embedding, n_classes, "probabilities"), name=name)
 
 
-def build_multitask(heads: dict[str, int], size: int) -> keras.Model:
+def build_multitask(heads: dict[str, int], size: int, trunk: Trunk = Trunk()) -> keras.Model:
     """The pretraining model: one trunk, one softmax head per task (e.g. gender and age)."""
-    pixels, embedding = build_trunk(size)
+    pixels, embedding = build_trunk(size, trunk)
     outputs = {task: classification_head(embedding, n, task) for task, n in heads.items()}
     return keras.Model(pixels, outputs, name="pretrain")

@@ -21,6 +21,7 @@ RACES = ("White", "Black", "Asian", "Indian", "Others")
 GENDERS = ("Male", "Female")
 AGE_BIN_EDGES = (10, 20, 30, 40, 50, 60, 70, 80)  # bin i holds ages in [edge[i-1], edge[i])
 AGE_BINS = ("0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80+")
+TASK_LABELS = {"race": RACES, "gender": GENDERS, "age": AGE_BINS}  # what each task's classes are called
 
 # US Census shares used by the published FairFace fair-vs-biased study, mapped onto UTKFace's groups.
 CENSUS_SHARES = {"White": 0.601, "Black": 0.134, "Asian": 0.044, "Indian": 0.012, "Others": 0.209}
@@ -50,7 +51,7 @@ class ModelSpec:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return {"race": RACES, "age": AGE_BINS, "gender": GENDERS}[self.task]
+        return TASK_LABELS[self.task]
 
 
 MODEL_SPECS: dict[str, ModelSpec] = {

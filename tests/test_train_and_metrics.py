@@ -18,14 +18,15 @@ def test_training_end_to_end_on_a_tiny_set(tiny_utkface: Path, tmp_path: Path, m
     from gen.keras import keras
 
     monkeypatch.setattr("gen.data.images.CACHE_DIR", tmp_path / "cache")
-    monkeypatch.setattr("gen.train.CACHE_DIR", tmp_path / "cache")
     data = prepare_data(tiny_utkface, manifest=None)
     quick = train.Schedule(max_epochs=1, learning_rate=1e-3, patience=1, batch_size=32)
-    pretrained = train.pretrain(data, size=64, schedule=quick)
-    assert train.pretrain(data, size=64, schedule=quick) == pretrained  # cached: not trained twice
+    recipe = train.Recipe(size=64, pretrain=quick, finetune={name: quick for name in MODEL_SPECS})
+    runs = tmp_path / "runs"
+    pretrained = train.pretrain(data, recipe, runs)
+    assert train.pretrain(data, recipe, runs) == pretrained  # kept: not trained twice
     out = tmp_path / "models"
     for name in ("race_biased", "age_weighted"):
-        train.train_model(MODEL_SPECS[name], data, pretrained, out_dir=out, size=64, schedule=quick)
+        train.train_model(MODEL_SPECS[name], data, pretrained, out_dir=out, recipe=recipe, run_dir=runs)
 
     model = keras.models.load_model(out / "race_biased" / "model.keras")  # plain load, no custom objects
     metadata = json.loads((out / "race_biased" / "metadata.json").read_text())
@@ -41,6 +42,20 @@ def test_training_end_to_end_on_a_tiny_set(tiny_utkface: Path, tmp_path: Path, m
     assert written["n"] == len(data.split["test"]) and "within_one_bin" in written
     assert "Model card" in (out / "race_biased" / "card.md").read_text()
     assert results["race_biased"]["targets"] == []
+
+
+def test_age_label_distributions_integrate_a_gaussian_over_the_bins() -> None:
+    from scipy.stats import norm
+
+    from gen.train import age_distribution
+    targets = age_distribution(np.array([25, 30, 95]), sigma_years=3.0)
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
+    # 25 years, sigma 3: bin 20-29 holds P(20 <= age < 30) = Phi(5/3) - Phi(-5/3)
+    assert targets[0, 2] == pytest.approx(norm.cdf(5 / 3) - norm.cdf(-5 / 3), abs=1e-6)
+    # 30 years: half the mass below 30, and bin 20-29 loses what falls under 20
+    assert targets[1, 2] == pytest.approx(0.5 - norm.cdf(-10 / 3), abs=1e-6)
+    assert targets[1, 3] == pytest.approx(norm.cdf(10 / 3) - 0.5, abs=1e-6)
+    assert targets[2, 8] == pytest.approx(1.0, abs=1e-6)  # the last bin is open-ended
 
 
 def test_ece_and_within_one_bin_on_hand_made_predictions() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.config import MODELS_DIR, SEED
+from gen.config import IMAGE_SIZE, MODELS_DIR, SEED
 from gen.data.dataset import FaceDataset, load_dataset
 from gen.data.split import split_records, write_split_manifest
 from gen.data.subsets import draw_subsets
@@ -21,13 +21,14 @@ class PreparedData:
     subsets: dict[str, np.ndarray]  # "all" / "fair" / "biased" -> dataset indices (train split only)
 
 
-def prepare_data(folder: Path, manifest: Path | None = SPLIT_MANIFEST, seed: int = SEED) -> PreparedData:
+def prepare_data(folder: Path, manifest: Path | None = SPLIT_MANIFEST, seed: int = SEED,
+                 size: int = IMAGE_SIZE) -> PreparedData:
     """Load the faces, split them with the fixed seed and draw the training subsets.
 
     The split is recomputed from the seed every time (it is cheap and deterministic) and written to
     `manifest` so it can be audited and diffed.
     """
-    dataset = load_dataset(folder)
+    dataset = load_dataset(folder, size)
     split = split_records(dataset.records, seed=seed)
     if manifest is not None:
         write_split_manifest(dataset, split, manifest)
