@@ -19,7 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gen.config import DEFAULT_UTKFACE_DIR, MODEL_SPECS, MODELS_DIR  # noqa: E402
+from gen.config import DEFAULT_UTKFACE_DIR, MODELS_DIR  # noqa: E402
+
+from gen.models.registry import MODEL_SPECS
 
 BUDGET_SECONDS = 60
 
@@ -40,10 +42,11 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="also time the embeddings without the cache")
     args = parser.parse_args()
     from gen.age.outputs import held_out_outputs, model_outputs
-    from gen.age.prototypes import PAIRED, attach_grad_cams, critique_all
+    from gen.age.prototypes import attach_grad_cams, critique_all
+    from gen.models.registry import PAIRED
     from gen.age.ranges import AGE_MODELS, analyse
     from gen.data.prepared import prepare_data
-    from gen.keras import load_trained
+    from gen.models.keras import load_trained
 
     started = time.perf_counter()
     data = prepare_data(args.data_dir, manifest=None)

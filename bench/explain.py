@@ -21,15 +21,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from gen.config import DEFAULT_UTKFACE_DIR, MODELS_DIR, RACES, utkface_dir_from_env  # noqa: E402
-from gen.explain.methods import METHODS  # noqa: E402
-from gen.explain.base import target_layer  # noqa: E402
+from gen.explain.registry import METHODS  # noqa: E402
 from gen.explain.guided_backprop import guided_model  # noqa: E402
 from gen.explain.integrated_gradients import make_baseline, quadrature  # noqa: E402
 from gen.explain.occlusion import window_masks  # noqa: E402
-from gen.explain.precompute import SITE_METHODS, available_models, load_samples, precompute  # noqa: E402
-from gen.keras import keras, load_trained  # noqa: E402
+from gen.models.architecture import FEATURE_LAYER  # noqa: E402
+from gen.site.heatmaps import load_samples, precompute  # noqa: E402
+from gen.models.registry import trained_models  # noqa: E402
+from gen.models.keras import keras, load_trained, tf  # noqa: E402
 
-import tensorflow as tf  # noqa: E402
 
 BUDGET_SECONDS = 60
 
@@ -44,7 +44,7 @@ def plain_gradient(model, image, target):
 
 @functools.cache
 def feature_model(model):
-    return keras.Model(model.inputs, [target_layer(model).output, model.output])
+    return keras.Model(model.inputs, [model.get_layer(FEATURE_LAYER).output, model.output])
 
 
 def plain_cam(model, image, target):
@@ -90,11 +90,11 @@ PLAIN = {
 
 
 def load_model() -> tuple[keras.Model, str]:
-    names = available_models()
+    names = trained_models()
     if names:
         name = "race_fair" if "race_fair" in names else names[0]
         return load_trained(name, MODELS_DIR), name
-    from gen.architecture import build_classifier
+    from gen.models.architecture import build_classifier
     return build_classifier(len(RACES), 64), "untrained classifier (no trained model found)"
 
 
@@ -111,10 +111,11 @@ def main() -> None:
     print(f"model: {name}; {args.images} images, plain: {args.plain_images}; TF threads: "
           f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'} on {len(__import__('os').sched_getaffinity(0))} cores")
     print(f"{'method':22} {'batched ms/img':>14} {'plain ms/img':>13} {'speed-up':>9} {'max |diff|':>11}")
-    for method, parameters in SITE_METHODS.items():
-        METHODS[method](model, images[:2], targets[:2], **parameters)  # trace once, as a build would
+    for method, record in METHODS.items():
+        parameters = dict(record.site_parameters)
+        record(model, images[:2], targets[:2])  # trace once, as a build would
         started = time.perf_counter()
-        result = METHODS[method](model, images, targets, **parameters)
+        result = record(model, images, targets)
         batched = (time.perf_counter() - started) / len(images) * 1000
         line = f"{method:22} {batched:14.1f}"
         if method in PLAIN:
@@ -125,7 +126,7 @@ def main() -> None:
             line += f" {slow:13.1f} {slow / batched:8.1f}x {diff:11.1e}" if method != "smoothgrad" else \
                 f" {slow:13.1f} {slow / batched:8.1f}x {'(noise)':>11}"
         print(line, flush=True)
-    names = available_models()
+    names = trained_models()
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
         precompute(Path(scratch) / "docs", cache_dir=Path(scratch) / "cache")
@@ -138,7 +139,7 @@ def main() -> None:
     aggregate = 0.0
     if folder.is_dir() and names:
         from gen.data.prepared import prepare_data
-        from gen.explain.quality import aggregates
+        from gen.analysis.explanations import aggregates
         data = prepare_data(folder, manifest=None)
         test = data.split["test"]
         started = time.perf_counter()

@@ -17,7 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gen.config import DEFAULT_UTKFACE_DIR, MODEL_SPECS, MODELS_DIR  # noqa: E402
+from gen.config import DEFAULT_UTKFACE_DIR, MODELS_DIR  # noqa: E402
+
+from gen.models.registry import MODEL_SPECS
 
 BUDGET_MINUTES = 45
 
@@ -43,7 +45,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_UTKFACE_DIR)
     args = parser.parse_args()
     if args.run:
-        from gen import train
+        from gen.models import train
         from gen.data.prepared import prepare_data
 
         started = time.monotonic()

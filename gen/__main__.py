@@ -5,7 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from gen.config import DEFAULT_UTKFACE_DIR, MODEL_SPECS, utkface_dir_from_env
+from gen.config import DEFAULT_UTKFACE_DIR, utkface_dir_from_env
+
+from gen.models.registry import MODEL_SPECS
 from gen.data.utkface import DatasetError
 from gen.site.context import SiteError
 
@@ -26,23 +28,23 @@ def cmd_data_report(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     from gen.data.prepared import prepare_data
-    from gen.train import train_all
+    from gen.models.train import train_all
     train_all(prepare_data(_data_dir(args.data_dir)), args.only)
 
 
 def cmd_search(args: argparse.Namespace) -> None:
-    from gen.search import run_search
+    from gen.models.search import run_search
     print(f"best trial: {run_search(_data_dir(args.data_dir))['best']}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from gen.data.prepared import prepare_data
-    from gen.evaluate import evaluate_all
+    from gen.models.evaluate import evaluate_all
     evaluate_all(prepare_data(_data_dir(args.data_dir)), args.only)
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    from gen.export import export_all
+    from gen.models.export import export_all
     export_all(_data_dir(args.data_dir), args.only)
 
 
@@ -103,9 +105,9 @@ def cmd_explain(args: argparse.Namespace) -> None:
     from gen.config import DOCS_DIR
     if args.analysis:
         from gen.data.prepared import prepare_data
-        from gen.explain.quality import run_analysis
+        from gen.analysis.explanations import run_analysis
         run_analysis(prepare_data(_data_dir(args.data_dir)))
-    from gen.explain.precompute import precompute
+    from gen.site.heatmaps import precompute
     computed = precompute(Path(args.docs_dir or DOCS_DIR))
     print(f"explain: made {computed['predictions']} predictions, {computed['maps']} maps, "
           f"{computed['pictures']} pictures; the rest came from .cache/explain")

@@ -1,4 +1,4 @@
-"""Project-wide constants: label vocabularies, paths and the five model specifications.
+"""Project-wide constants: label vocabularies, paths, the split and the seed.
 
 Everything that more than one step needs to agree on lives here, so train, evaluate, explain and
 the browser page cannot drift apart.
@@ -6,7 +6,6 @@ the browser page cannot drift apart.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,32 +37,6 @@ def age_to_bin(age: int) -> int:
         if age < edge:
             return index
     return len(AGE_BIN_EDGES)
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What one published model predicts and which training faces it sees."""
-
-    name: str
-    task: str  # "race", "age" or "gender": the label column it predicts
-    subset: str  # "all", "fair" or "biased": which training faces
-    balanced_class_weights: bool = False
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return TASK_LABELS[self.task]
-
-
-MODEL_SPECS: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in (
-        ModelSpec("gender", task="gender", subset="all"),
-        ModelSpec("age_base", task="age", subset="all"),
-        ModelSpec("age_weighted", task="age", subset="all", balanced_class_weights=True),
-        ModelSpec("race_fair", task="race", subset="fair"),
-        ModelSpec("race_biased", task="race", subset="biased"),
-    )
-}
 
 
 def utkface_dir_from_env() -> Path | None:

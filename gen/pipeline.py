@@ -21,10 +21,10 @@ class BuildContext:
 # Order matters: later steps read what earlier ones wrote. Owners add their step here.
 BUILD_STEPS: tuple[str, ...] = (
     "gen.refresh:run",  # with the dataset: retrain, re-evaluate, re-analyse whatever is out of date
-    "gen.export:publish",  # TF.js models into docs/models/ (before the site render)
+    "gen.site.publish:run",  # TF.js models into docs/models/ (before the site render)
     "gen.site.figures:run",  # data and model figures for the site's own pages
-    "gen.age.figures:run",  # age-range and prototype figures for pages 08 and 09
-    "gen.explain.precompute:run",  # curated-sample heatmaps and explanation figures for pages 04-07
+    "gen.site.age_figures:run",  # age-range and prototype figures for pages 08 and 09
+    "gen.site.heatmaps:run",  # curated-sample heatmaps and explanation figures for pages 04-07
     "gen.site.render:run",  # must stay last: pages read what every step above wrote
 )
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gen.config import MODEL_SPECS, MODELS_DIR
+from gen.config import MODELS_DIR
+
+from gen.models.registry import MODEL_SPECS, RACE_PAIR  # the pair is evaluated together: race_biased's metrics compare it with race_fair
 from gen.pipeline import BuildContext
 
-RACE_PAIR = ("race_fair", "race_biased")  # evaluated together: race_biased's metrics compare it with race_fair
 EXPLAIN_FILES = ("explain_faithfulness", "explain_sanity", "explain_completeness", "explain_aggregates")
 AGE_FILES = ("age_ranges", "prototypes")
 
@@ -69,16 +70,16 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
         done.append("data report")
     retrained = stale_models(data_hash, models_dir)
     if retrained:
-        from gen.train import train_all
+        from gen.models.train import train_all
         train_all(data, retrained, models_dir)
         done.append(f"trained {', '.join(retrained)}")
     to_evaluate = stale_metrics(data_hash, retrained, models_dir)
     if to_evaluate:
-        from gen.evaluate import evaluate_all
+        from gen.models.evaluate import evaluate_all
         evaluate_all(data, to_evaluate, models_dir)
         done.append(f"evaluated {', '.join(to_evaluate)}")
     if retrained or stale_files(EXPLAIN_FILES, lambda c: c.get("data_hash") != data_hash, analysis_dir):
-        from gen.explain.quality import run_analysis
+        from gen.analysis.explanations import run_analysis
         run_analysis(data, models_dir)
         done.append("explanation analyses")
     if stale_files(AGE_FILES, lambda c: c["model_sha256"] != model_digests(list(c["model_sha256"]), models_dir),

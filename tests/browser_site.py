@@ -1,6 +1,6 @@
 """The try-it page under test: small trained models (until the real ones exist), a site folder, a server.
 
-The page is served exactly as the build lays it out: docs/models/ from `gen.export.publish`, the page's
+The page is served exactly as the build lays it out: docs/models/ from `gen.site.publish`, the page's
 assets from site_src/assets/, TF.js from node_modules (gen.site.render.vendor_files), and the page's
 HTML taken from site_src/pages/10-try-it.md. When the real site has been built (build/ holds the page
 and its models), that is what the tests load instead.
@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.config import IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, SITE_SRC
+from gen.config import IMAGE_SIZE, MODELS_DIR, SITE_SRC
+
+from gen.models.registry import MODEL_SPECS
 
 PAGE = "10-try-it"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,13 +30,13 @@ MARKERS = ("<!-- try-it:start -->", "<!-- try-it:end -->")
 
 def train_small_models(models_dir: Path, names: tuple[str, ...] = tuple(MODEL_SPECS), steps: int = 3,
                        seed: int = 0) -> None:
-    """Every published model's architecture, trained a few steps on random faces, saved like gen.train does.
+    """Every published model's architecture, trained a few steps on random faces, saved like gen.models.train does.
 
     Real weights (not the initial ones) and moved BatchNorm statistics, so a wrong layer or a dropped
     weight in the export shows up as different probabilities.
     """
-    from gen.architecture import EMBEDDING_LAYER, FEATURE_LAYER, build_classifier
-    from gen.keras import keras
+    from gen.models.architecture import EMBEDDING_LAYER, FEATURE_LAYER, build_classifier
+    from gen.models.keras import keras
 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
@@ -54,7 +56,7 @@ def train_small_models(models_dir: Path, names: tuple[str, ...] = tuple(MODEL_SP
 
 def real_models_ready(models_dir: Path = MODELS_DIR) -> bool:
     """True when every published model has a committed, current TF.js export."""
-    from gen.export import is_current
+    from gen.models.export import is_current
 
     return all((models_dir / n / "model.keras").exists() and is_current(models_dir / n) for n in MODEL_SPECS)
 
@@ -70,7 +72,7 @@ def page_html() -> str:
 
 def assemble_site(folder: Path, models_dir: Path) -> Path:
     """The page, its assets, vendored TF.js and the published models, laid out as in build/."""
-    from gen.export import publish
+    from gen.site.publish import run as publish
     from gen.pipeline import BuildContext
     from gen.site.render import sync_files, vendor_files
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gen.architecture import build_classifier
-from gen.keras import keras
+from gen.models.architecture import FEATURE_LAYER, build_classifier
+from gen.models.keras import keras
 
 SIZE = 32  # small input keeps the reference implementations' one-image-at-a-time loops quick
 CORNERS = ((0, 0), (SIZE // 2, SIZE // 2), (0, SIZE // 2))  # where class c's bright square sits
@@ -22,7 +22,7 @@ def planted_faces(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def trained_classifier(steps: int = 40) -> keras.Model:
-    """gen.architecture's classifier at 32 px, trained until it tells the planted squares apart."""
+    """gen.models.architecture's classifier at 32 px, trained until it tells the planted squares apart."""
     keras.utils.set_random_seed(0)
     model = build_classifier(len(CORNERS), SIZE, name="tiny")
     for layer in model.layers:  # short training: let batch-norm statistics settle within it
@@ -40,7 +40,7 @@ def planted_cam_model() -> keras.Model:
     inputs = keras.Input((SIZE, SIZE, 3))
     red = keras.layers.Conv2D(1, 1, use_bias=False)(inputs)
     pooled = keras.layers.AveragePooling2D(SIZE // 8)(red)
-    spatial = keras.layers.ReLU(name="anything")(pooled)
+    spatial = keras.layers.ReLU(name=FEATURE_LAYER)(pooled)
     score = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(spatial))
     model = keras.Model(inputs, score)
     model.layers[1].set_weights([np.array([1.0, 0.0, 0.0], np.float32).reshape(1, 1, 3, 1)])

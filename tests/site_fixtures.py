@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.config import AGE_BINS, CENSUS_SHARES, GENDERS, MODEL_SPECS, RACES, SEED
+from gen.config import AGE_BINS, CENSUS_SHARES, GENDERS, RACES, SEED
+
+from gen.models.registry import MODEL_SPECS
 
 
 def _group(rng: np.random.Generator, n: int) -> dict:

@@ -9,16 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gen.config import IMAGE_SIZE, MODEL_SPECS, SITE_SRC
+from gen.config import IMAGE_SIZE, SITE_SRC
+
+from gen.models.registry import MODEL_SPECS
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    from gen.age.prototypes import PAIRED, write_prototypes
+    from gen.age.prototypes import write_prototypes
+    from gen.models.registry import PAIRED
     from gen.age.ranges import write_age_ranges
-    from gen.architecture import build_classifier
+    from gen.models.architecture import build_classifier
     from gen.data.prepared import prepare_data
-    from gen.keras import keras
+    from gen.models.keras import keras
     from tests.faces import write_face
 
     folder = tmp_path_factory.mktemp("utkface")
@@ -78,7 +81,7 @@ def test_prototype_files_name_real_thumbnails_and_grad_cams(pipeline):
 
 
 def test_build_step_draws_once_then_reuses_its_cache(pipeline, tmp_path: Path):
-    from gen.age.figures import UNITS, make_figures
+    from gen.site.age_figures import UNITS, make_figures
 
     models_dir, _ = pipeline
     docs, cache = tmp_path / "docs", tmp_path / "cache"

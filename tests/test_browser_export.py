@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gen import export
-from gen.config import IMAGE_SIZE, MODEL_SPECS, SITE_SRC
+from gen.models import export
+from gen.site import publish
+from gen.config import IMAGE_SIZE, SITE_SRC
+from gen.models.registry import MODEL_SPECS
 from gen.pipeline import BuildContext
 from tests.browser_site import train_small_models
 
@@ -33,7 +35,7 @@ def models_dir(trained: Path, tmp_path: Path) -> Path:
 def faces_the_model_gets_right(models_dir: Path, name: str, n: int = 200) -> export.TestFaces:
     """Random faces labelled with the Keras model's own answers: its accuracy is 100% by construction,
     so any change a quantisation makes is exactly the share of answers it flips."""
-    from gen.keras import keras
+    from gen.models.keras import keras
 
     pixels = np.random.default_rng(1).integers(0, 256, (n, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     model = keras.models.load_model(models_dir / name / "model.keras")
@@ -66,7 +68,7 @@ def test_quantisation_is_chosen_by_measured_accuracy(models_dir: Path, monkeypat
 
 
 def test_the_export_loads_in_tfjs_terms_and_matches_keras(models_dir: Path) -> None:
-    from gen.keras import keras
+    from gen.models.keras import keras
 
     export.export_model("age_base", None, models_dir)  # no dataset: float32, nothing measured
     artifacts = json.loads((models_dir / "age_base" / "tfjs" / "model.json").read_text())
@@ -81,7 +83,7 @@ def test_the_export_loads_in_tfjs_terms_and_matches_keras(models_dir: Path) -> N
 
 
 def test_an_unchanged_model_is_not_exported_again(models_dir: Path) -> None:
-    from gen.keras import keras
+    from gen.models.keras import keras
 
     assert set(export.export_all(None, list(NAMES), models_dir)) == set(NAMES)
     assert export.export_all(None, list(NAMES), models_dir) == {}
@@ -100,7 +102,7 @@ def test_publish_lays_out_models_samples_and_page_metadata(models_dir: Path, tmp
     (models_dir / "analysis").mkdir()
     (models_dir / "analysis" / "age_calibration.json").write_text(json.dumps(calibration))
     docs = tmp_path / "docs"
-    export.publish(BuildContext(docs_dir=docs, data_dir=None), models_dir)
+    publish.run(BuildContext(docs_dir=docs, data_dir=None), models_dir)
     index = json.loads((docs / "models" / "index.json").read_text())
     assert list(index["models"]) == list(NAMES)
     page = index["models"]["age_base"]

@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gen.config import IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, ROOT, SITE_SRC
+from gen.config import IMAGE_SIZE, MODELS_DIR, ROOT, SITE_SRC
+
+from gen.models.registry import MODEL_SPECS
 from gen.data.samples import read_samples, sample_pixels
 from tests.browser_site import (CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, real_models_ready,
                                 serve, train_small_models)
@@ -108,7 +110,7 @@ def parity_faces() -> np.ndarray:
 @pytest.fixture(scope="module")
 def shipped(models_dir: Path, site: Path) -> dict:
     """Keras models with exactly the weights the page loads (dequantised if quantised), by name."""
-    from gen.export import load_shipped
+    from gen.models.export import load_shipped
     return {name: load_shipped(models_dir / name / "tfjs" / "model.json") for name in MODEL_SPECS}
 
 
@@ -133,7 +135,7 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_tfjs_probabilities_match_keras(visit: Visit, models_dir: Path, shipped: dict) -> None:
-    from gen.keras import keras
+    from gen.models.keras import keras
 
     pixels = parity_faces()
     js = visit.page.evaluate(JS_PREDICT, [x.ravel().tolist() for x in pixels])

@@ -6,7 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from gen.config import MODEL_SPECS, MODELS_DIR, age_to_bin
+from gen.config import MODELS_DIR, age_to_bin
+
+from gen.models.registry import MODEL_SPECS
 from gen.data.samples import read_samples, sample_pixels
 
 SAMPLES = read_samples()
@@ -19,7 +21,7 @@ def pixels() -> np.ndarray:
 
 
 def _load(name: str):
-    from gen.keras import keras
+    from gen.models.keras import keras
     return keras.models.load_model(MODELS_DIR / name / "model.keras")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gen.explain import display
+from gen.site import display
 
 
 def test_per_map_scale_fills_each_map_but_shared_keeps_their_ratio() -> None:

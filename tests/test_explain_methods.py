@@ -5,9 +5,13 @@ import numpy as np
 import pytest
 
 from tests.explain_helpers import CORNERS, SIZE, planted_cam_model, planted_faces, red_square, trained_classifier
-from gen.explain.methods import METHODS, grad_cam, integrated_gradients, occlusion, smoothgrad, target_layer
-from gen.explain.integrated_gradients import make_baseline, quadrature
-from gen.keras import keras
+from gen.explain.base import input_gradients
+from gen.explain.gradcam import grad_cam
+from gen.explain.integrated_gradients import integrated_gradients, make_baseline, quadrature
+from gen.explain.occlusion import occlusion
+from gen.explain.registry import METHODS
+from gen.explain.smoothgrad import smoothgrad
+from gen.models.keras import keras
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +29,47 @@ def linear_model(seed: int = 0) -> tuple[keras.Model, np.ndarray]:
     return model, w.reshape(SIZE, SIZE, 3)
 
 
-def test_target_layer_is_found_by_structure() -> None:
-    model = planted_cam_model()
-    assert target_layer(model).name == "anything"  # the last 4-D map, GAP and Dense come after it
+def softmax_regression(seed: int = 0) -> tuple[keras.Model, np.ndarray, np.ndarray]:
+    """p = softmax(W x + b): the logit of class k is W_k . x + b_k, so its input gradient is exactly W_k."""
+    rng = np.random.default_rng(seed)
+    w, b = rng.normal(size=(SIZE * SIZE * 3, 3)).astype(np.float32) * 1e-3, rng.normal(size=3).astype(np.float32)
+    inputs = keras.Input((SIZE, SIZE, 3))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(inputs)))
+    model.layers[-1].set_weights([w, b])
+    return model, w, b
+
+
+def test_logit_score_gradient_is_the_weight_row_and_probability_score_is_scaled() -> None:
+    model, w, b = softmax_regression()
+    images = np.random.default_rng(2).uniform(0, 255, (2, SIZE, SIZE, 3)).astype(np.float32)
+    targets = np.array([0, 2], np.int32)
+    logit_gradients, probabilities = input_gradients(model, images, targets, "logit")
+    for row, k in enumerate(targets):
+        np.testing.assert_allclose(logit_gradients[row], w[:, k].reshape(SIZE, SIZE, 3), rtol=1e-5, atol=1e-8)
+    # d p_k / dx = p_k (W_k - sum_j p_j W_j): the softmax gradient, which shrinks as p_k nears 1
+    probability_gradients, _ = input_gradients(model, images, targets, "probability")
+    for row, k in enumerate(targets):
+        p = probabilities[row]
+        expected = p[k] * (w[:, k] - w @ p)
+        np.testing.assert_allclose(probability_gradients[row], expected.reshape(SIZE, SIZE, 3), rtol=1e-4, atol=1e-9)
+
+
+def test_targets_none_means_the_top_class_and_callables_choose(tiny: keras.Model) -> None:
+    images, _ = planted_faces(4, seed=9)
+    top = tiny.predict(images, verbose=0).argmax(axis=1)
+    assert (grad_cam(tiny, images).targets == top).all()
+    second = grad_cam(tiny, images, lambda probabilities: probabilities.argsort(axis=1)[:, -2])
+    np.testing.assert_array_equal(second.maps, grad_cam(tiny, images, second.targets).maps)
+    assert (second.targets != top).all()
+
+
+def test_the_feature_layer_is_chosen_by_name(tiny: keras.Model) -> None:
+    images, labels = planted_faces(2, seed=10)
+    cells = SIZE // 8  # "features", the last map, is an eighth of the input; block 1's a quarter
+    assert grad_cam(tiny, images, labels).coarse.shape[1:] == (cells, cells)
+    assert grad_cam(tiny, images, labels, layer="block1_out").coarse.shape[1:] == (2 * cells, 2 * cells)
+    with pytest.raises(ValueError, match="no layer named 'nope'"):
+        grad_cam(tiny, images, labels, layer="nope")
 
 
 @pytest.mark.parametrize("rule", ["trapezoid", "gauss-legendre"])
@@ -102,6 +144,7 @@ def test_every_method_has_one_call_shape(tiny: keras.Model, name: str) -> None:
     images, labels = planted_faces(3, seed=6)
     result = METHODS[name](tiny, images, labels)
     assert result.maps.shape == (3, SIZE, SIZE) and result.maps.dtype == np.float32
+    assert (result.targets == labels).all()
     assert np.isfinite(result.maps).all() and np.abs(result.maps).max() > 0
     assert result.probabilities.shape == (3, len(CORNERS))
 

@@ -8,10 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gen.architecture import build_classifier
+from gen.models.architecture import build_classifier
 from gen.config import RACES, SITE_SRC
-from gen.explain.precompute import SITE_METHODS, precompute as full_precompute
-from gen.keras import keras
+import dataclasses
+
+from gen.explain.registry import METHODS as SITE_METHODS
+from gen.models.architecture import FEATURE_LAYER
+from gen.models.keras import keras
+from gen.site.heatmaps import precompute as full_precompute
 
 
 def write_model(folder: Path, seed: int) -> None:
@@ -19,7 +23,8 @@ def write_model(folder: Path, seed: int) -> None:
     keras.utils.set_random_seed(seed)
     folder.mkdir(parents=True)
     build_classifier(len(RACES), 64, name=folder.name).save(folder / "model.keras")
-    (folder / "metadata.json").write_text(json.dumps({"name": folder.name, "task": "race", "labels": list(RACES)}))
+    (folder / "metadata.json").write_text(json.dumps({"name": folder.name, "task": "race", "labels": list(RACES),
+                                                        "feature_layer": FEATURE_LAYER}))
 
 
 def write_samples(site_src: Path, count: int) -> list[str]:
@@ -33,8 +38,10 @@ def write_samples(site_src: Path, count: int) -> list[str]:
 
 
 # Every site method, with cheaper settings: the step's bookkeeping is under test, not the maps.
-METHODS = {**SITE_METHODS, "integrated_gradients": {"baseline": "blurred", "steps": 4},
-           "smoothgrad": {"samples": 2}, "occlusion": {"window": 16, "stride": 16}}
+CHEAPER = {"integrated_gradients": {"baseline": "blurred", "steps": 4}, "smoothgrad": {"samples": 2},
+           "occlusion": {"window": 16, "stride": 16}}
+METHODS = {name: dataclasses.replace(method, site_parameters=CHEAPER.get(name, method.site_parameters))
+           for name, method in SITE_METHODS.items()}
 
 
 def precompute(*args) -> dict[str, int]:

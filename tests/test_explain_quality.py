@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gen.explain.methods import Explanation, grad_cam
-from gen.explain import quality
+from gen.explain.base import Explanation, Method
+from gen.explain.gradcam import METHOD as GRAD_CAM, grad_cam
+from gen.analysis import explanations as quality
 from tests.explain_helpers import planted_cam_model, planted_faces, red_square, trained_classifier
 
 
@@ -36,11 +37,11 @@ def tiny():
 def test_randomisation_flags_a_map_that_ignores_the_model(tiny, monkeypatch) -> None:
     """Grad-CAM changes when the weights are randomised; a map of the image's own brightness cannot."""
     def brightness(model, images, targets):
-        return Explanation(maps=images.mean(axis=-1))
+        return Explanation(maps=images.mean(axis=-1), targets=targets)
 
-    monkeypatch.setitem(quality.METHODS, "brightness", brightness)
     images, labels = planted_faces(4, seed=8)
-    result = quality.sanity(tiny, images, labels, methods={"gradcam": {}, "brightness": {}})
+    methods = {"gradcam": GRAD_CAM, "brightness": Method("brightness", "Brightness", brightness, sources=())}
+    result = quality.sanity(tiny, images, labels, methods=methods)
     assert result["steps"] == [group[0].split("_")[0] for group in quality.cascade_groups(tiny)]
     assert result["steps"][0] == "probabilities" and result["steps"][-1] == "stem"
     assert result["methods"]["brightness"]["flagged"]

@@ -25,10 +25,15 @@ from tf_keras_vis.saliency import Saliency
 from tf_keras_vis.utils.scores import CategoricalScore
 
 from gen.config import ROOT
-from gen.explain.methods import (grad_cam, grad_cam_plusplus, guided_backprop, integrated_gradients, occlusion, smoothgrad,
-                         target_layer)
+from gen.explain.gradcam import grad_cam
+from gen.explain.gradcam_plusplus import grad_cam_plusplus
+from gen.explain.guided_backprop import guided_backprop
+from gen.explain.integrated_gradients import integrated_gradients
+from gen.explain.occlusion import occlusion
+from gen.explain.smoothgrad import smoothgrad
+from gen.models.architecture import FEATURE_LAYER
 from tests.explain_helpers import SIZE, planted_faces, trained_classifier
-from gen.keras import keras
+from gen.models.keras import keras
 
 SMOOTH_SAMPLES = 64
 
@@ -53,7 +58,7 @@ def close_to_reference(ours: np.ndarray, reference: np.ndarray, fraction: float 
 
 def pair_call(model: keras.Model, target: int):
     """PAIR's call_model_function protocol for one target class, on our model."""
-    layer = target_layer(model)
+    layer = model.get_layer(FEATURE_LAYER)
     both = keras.Model(model.inputs, [layer.output, model.output])
 
     def call(x_value_batch, call_model_args=None, expected_keys=None):
@@ -73,7 +78,7 @@ def pair_call(model: keras.Model, target: int):
 @pytest.mark.parametrize("method, reference", [(grad_cam, Gradcam), (grad_cam_plusplus, GradcamPlusPlus)])
 def test_cam_methods_match_tf_keras_vis(tiny, faces, method, reference) -> None:
     images, targets = faces
-    cams = reference(tiny)(CategoricalScore(list(targets)), images, penultimate_layer=target_layer(tiny).name, seek_penultimate_conv_layer=False,
+    cams = reference(tiny)(CategoricalScore(list(targets)), images, penultimate_layer=FEATURE_LAYER, seek_penultimate_conv_layer=False,
                            expand_cam=False, normalize_cam=False)
     close_to_reference(method(tiny, images, targets).coarse, np.asarray(cams))
 
@@ -109,7 +114,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 import saliency.tf1 as pair_tf1
-from gen.architecture import build_classifier
+from gen.models.architecture import build_classifier
 data = np.load(sys.argv[1])
 graph = tf.Graph()
 with graph.as_default():

@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gen.config import MODEL_SPECS
-from gen.metrics import classification_metrics, expected_calibration_error, within_one_bin
+from gen.models.registry import MODEL_SPECS
+from gen.models.metrics import classification_metrics, expected_calibration_error, within_one_bin
 
 
 def test_training_end_to_end_on_a_tiny_set(tiny_utkface: Path, tmp_path: Path, monkeypatch) -> None:
-    from gen import train
+    from gen.models import train
     from gen.data.prepared import prepare_data
-    from gen.evaluate import evaluate_all
-    from gen.keras import keras
+    from gen.models.evaluate import evaluate_all
+    from gen.models.keras import keras
 
     monkeypatch.setattr("gen.data.images.CACHE_DIR", tmp_path / "cache")
     data = prepare_data(tiny_utkface, manifest=None)
@@ -47,7 +47,7 @@ def test_training_end_to_end_on_a_tiny_set(tiny_utkface: Path, tmp_path: Path, m
 def test_age_label_distributions_integrate_a_gaussian_over_the_bins() -> None:
     from scipy.stats import norm
 
-    from gen.train import age_distribution
+    from gen.models.train import age_distribution
     targets = age_distribution(np.array([25, 30, 95]), sigma_years=3.0)
     np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
     # 25 years, sigma 3: bin 20-29 holds P(20 <= age < 30) = Phi(5/3) - Phi(-5/3)

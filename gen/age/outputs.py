@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.architecture import EMBEDDING_LAYER
+from gen.models.architecture import EMBEDDING_LAYER
 from gen.config import CACHE_DIR, MODELS_DIR
 from gen.data.dataset import FaceDataset
 from gen.data.prepared import PreparedData
 from gen.hashing import file_digest, value_digest
-from gen.keras import keras
+from gen.models.keras import keras
 
 OUTPUTS_FORMAT = 1  # bump when what is stored changes
 

@@ -27,15 +27,14 @@ from PIL import Image
 from gen.age.mmd_critic import median_bandwidth, rbf_kernel, select_criticisms, select_prototypes, witness
 from gen.age.outputs import ModelOutputs, held_out_outputs
 from gen.age.paths import PROTOTYPES, THUMBNAILS, analysis_dir, model_digests
-from gen.config import AGE_BINS, GENDERS, MODEL_SPECS, MODELS_DIR, RACES
+from gen.config import AGE_BINS, GENDERS, MODELS_DIR, RACES
+from gen.models.registry import MODEL_SPECS, PAIRED
 from gen.data.prepared import PreparedData
 from gen.explain.gradcam import grad_cam
-from gen.keras import keras, load_trained
+from gen.models.keras import keras, load_trained
 
 PROTOTYPES_PER_GROUP = 3
 CRITICISMS_PER_GROUP = 3
-PAIRED = {"race_fair": "race_biased", "race_biased": "race_fair", "age_base": "age_weighted",
-          "age_weighted": "age_base"}
 GREY_SATURATION = 0.05  # mean saturation below this: a black-and-white or near-grey photo
 CONFIDENT = 0.9  # "confidently wrong": the wrong answer has at least this probability
 THUMBNAIL_QUALITY = 85

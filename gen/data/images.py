@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gen.config import CACHE_DIR
-from gen.progress import progress
+from tqdm import tqdm
 
 RESAMPLE = Image.Resampling.BILINEAR  # antialiased downscale, close to a browser canvas resize
 CACHE_FORMAT = 1  # bump when decoding changes, so old caches are not reused
@@ -60,7 +60,7 @@ def decode_folder_images(
     reasons: dict[int, str] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = pool.map(_decode_file, [(p, size) for p in paths], chunksize=256)
-        for index, result in enumerate(progress(results, total=len(paths), label="decoding images")):
+        for index, result in enumerate(tqdm(results, total=len(paths), desc="decoding images", unit="face")):
             if isinstance(result, str):
                 reasons[index] = result
             else:

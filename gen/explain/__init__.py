@@ -1,4 +1,4 @@
-"""Explanation methods with one call shape: method(model, images, targets) -> Explanation.
+"""Explanation methods, one file each, with one call shape:
+`method(model, images, targets=None, *, score="probability", layer=None, **parameters) -> Explanation`.
 
-One small file per method over gen/explain/base.py; the registry is gen/explain/methods.py.
-"""
+gen/explain/base.py holds what they share; gen/explain/registry.py lists their `Method` records."""

@@ -1,9 +1,14 @@
-"""What every explanation method shares: the call shape, the target layer and batched gradients.
+"""What every explanation method shares: the call shape, the record that names it, batched gradients.
 
-Every method is `method(model, images, targets, **parameters) -> Explanation` with `images` raw RGB
-floats 0-255 of shape (n, H, W, 3) and `targets` the class index to explain for each image. The maps
-come back raw (no normalisation, no clipping) at input resolution: how they are scaled for display is
-a separate, explicit step (gen/explain/display.py), so two models can be put on one scale honestly.
+Every method is `method(model, images, targets=None, *, score="probability", layer=None, **parameters)
+-> Explanation`, with `images` raw RGB floats 0-255 of shape (n, H, W, 3) and `targets` what to explain:
+None for each image's top class, class indices (one per image), or a callable that takes the (n, classes)
+probabilities and returns the indices (`ClassifierOutputTarget`-style). `score` is what is explained: the
+softmax "probability" or the "logit" before it. `layer` names the feature map the CAM methods weigh
+(default: gen.models.architecture.FEATURE_LAYER, the name every model records as `feature_layer`).
+
+The maps come back raw (no normalisation, no clipping) at input resolution: how they are scaled for
+display is a separate, explicit step (gen/site/display.py), so two models can be put on one scale honestly.
 
 Heavy work runs in `tf.function`s compiled once per model and fed whole batches (all interpolation
 steps, noise samples or occluded copies of several images at once), never one image per Python step.
@@ -11,17 +16,20 @@ steps, noise samples or occluded copies of several images at once), never one im
 from __future__ import annotations
 
 import weakref
-from functools import cached_property
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from gen.keras import keras
-
-import tensorflow as tf  # noqa: E402  (after gen.keras, which selects Keras 2)
+from gen.hashing import file_digest, value_digest
+from gen.models.architecture import FEATURE_LAYER
+from gen.models.keras import keras, tf
 
 ROWS_PER_CALL = 256  # images (or image copies) per compiled call: fits memory, keeps both cores busy
+SCORES = ("probability", "logit")
+Targets = None | np.ndarray | Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -29,60 +37,90 @@ class Explanation:
     """One raw heatmap per image, plus what a method can report beyond it."""
 
     maps: np.ndarray  # (n, H, W) float32, raw, input resolution
+    targets: np.ndarray  # (n,) the class explained for each image
     attributions: np.ndarray | None = None  # (n, H, W, 3) per-pixel, per-channel values (pixel methods)
-    coarse: np.ndarray | None = None  # (n, h, w) map at the target layer's resolution (CAM methods)
+    coarse: np.ndarray | None = None  # (n, h, w) map at the feature layer's resolution (CAM methods)
     delta: np.ndarray | None = None  # (n,) completeness delta: sum(attributions) - (F(x) - F(baseline))
     probabilities: np.ndarray | None = None  # (n, classes) model output on the images
 
 
-def target_layer(model: keras.Model) -> keras.layers.Layer:
-    """The last layer whose output is a 4-D spatial map (batch, h, w, channels).
+@dataclass(frozen=True)
+class Method:
+    """One explanation method as every consumer sees it: the precompute, the analyses, the figures.
 
-    Found by structure, so it never depends on an auto-generated layer name; for gen.architecture
-    models this is the 8 x 8 x 256 "features" ReLU.
+    Defined next to its function (one file per method) and listed once in gen/explain/registry.py.
+    `sources` are the files whose code decides the maps (this base is always added): a change to any
+    of them invalidates cached maps. `site_parameters` are the settings the site and the analyses use.
     """
-    for layer in reversed(model.layers):
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        shape = layer.output_shape
-        if isinstance(shape, tuple) and len(shape) == 4 and (shape[1] or 2) > 1 and (shape[2] or 2) > 1:
-            return layer
-    raise ValueError(f"model {model.name!r} has no layer with a 4-D spatial output")
+
+    name: str
+    title: str
+    function: Callable[..., Explanation]
+    sources: tuple[str, ...]
+    signed: bool = False  # the map's sign means for (+) / against (-) the class
+    site_parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    def __call__(self, model: keras.Model, images: np.ndarray, targets: Targets = None, **overrides) -> Explanation:
+        """The method at the site's settings (`overrides` replace some)."""
+        return self.function(model, images, targets, **{**self.site_parameters, **overrides})
+
+    @property
+    def code_digest(self) -> str:
+        return value_digest(*[file_digest(Path(path)) for path in sorted({__file__, *self.sources})])
 
 
 class _Compiled:
-    """The compiled functions of one model (built on first use, cached per model object)."""
+    """The compiled functions of one model for one score and layer (built once, cached per model object).
 
-    def __init__(self, model: keras.Model):
-        self.model = model
+    score "probability" explains the softmax output; "logit" the final Dense layer's output before the
+    softmax, whose gradient does not shrink as the model grows confident."""
+
+    def __init__(self, model: keras.Model, score: str, layer: str | None):
+        if score not in SCORES:
+            raise ValueError(f"score must be one of {SCORES}, got {score!r}")
+        names = [each.name for each in model.layers]
+        if layer is not None and layer not in names:
+            raise ValueError(f"model {model.name!r} has no layer named {layer!r}: pass layer= one of its spatial "
+                             "layers")
+        head = model.layers[-1]
+        if score == "logit" and not (isinstance(head, keras.layers.Dense)
+                                     and head.activation is keras.activations.softmax):
+            raise ValueError(f"score='logit' needs a model ending in a softmax Dense layer; {model.name!r} ends "
+                             f"in a {head.__class__.__name__}")
+        self.score, self.head = score, head
+        features = [model.get_layer(layer).output] if layer else []  # only the CAM methods need a feature map
+        self.graph = keras.Model(model.inputs, [*features, head.input, model.output])
         spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
         index = tf.TensorSpec([None], tf.int32)
-        self.predict = tf.function(self._predict, input_signature=[spec])
-        self.input_gradients = tf.function(self._input_gradients, input_signature=[spec, index])
-        self.feature_gradients = tf.function(self._feature_gradients, input_signature=[spec, index])
         vector = tf.TensorSpec([None], tf.float32)
-        self.path_integral = tf.function(self._path_integral, input_signature=[spec, spec, index, vector, vector])
+        # Closures made for this model: tracing one model's functions never counts as retracing another's.
+        self.scores = tf.function(lambda x: self._forward(x)[1:], input_signature=[spec])
+        self.input_gradients = tf.function(lambda x, t: self._input_gradients(x, t), input_signature=[spec, index])
+        self.feature_gradients = tf.function(lambda x, t: self._feature_gradients(x, t),
+                                             input_signature=[spec, index])
+        self.path_integral = tf.function(lambda x, b, t, n, w: self._path_integral(x, b, t, n, w),
+                                         input_signature=[spec, spec, index, vector, vector])
 
-    @cached_property
-    def gradient_model(self) -> keras.Model:
-        """(target-layer maps, probabilities) from the same forward pass: one graph, both tensors."""
-        return keras.Model(self.model.inputs, [target_layer(self.model).output, self.model.output])
-
-    def _predict(self, x: tf.Tensor) -> tf.Tensor:
-        return self.model(x, training=False)
+    def _forward(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """(feature maps, scores explained, probabilities) from one forward pass."""
+        *features, head_input, probabilities = self.graph(x, training=False)
+        features = features[0] if features else None
+        if self.score == "probability":
+            return features, probabilities, probabilities
+        return features, tf.matmul(head_input, self.head.kernel) + self.head.bias, probabilities
 
     def _input_gradients(self, x: tf.Tensor, targets: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         with tf.GradientTape() as tape:
             tape.watch(x)
-            probabilities = self.model(x, training=False)
-            score = tf.gather(probabilities, targets, batch_dims=1)
+            _, scores, probabilities = self._forward(x)
+            score = tf.gather(scores, targets, batch_dims=1)
         return tape.gradient(score, x), probabilities
 
-    def _feature_gradients(self, x: tf.Tensor, targets: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    def _feature_gradients(self, x: tf.Tensor, targets: tf.Tensor) -> tuple[tf.Tensor, ...]:
         with tf.GradientTape() as tape:
-            features, probabilities = self.gradient_model(x, training=False)
-            score = tf.gather(probabilities, targets, batch_dims=1)
-        return features, tape.gradient(score, features), probabilities
+            features, scores, probabilities = self._forward(x)
+            score = tf.gather(scores, targets, batch_dims=1)
+        return features, tape.gradient(score, features), score, probabilities
 
     def _path_integral(self, x: tf.Tensor, baseline: tf.Tensor, targets: tf.Tensor, nodes: tf.Tensor,
                        weights: tf.Tensor) -> tf.Tensor:
@@ -98,19 +136,26 @@ class _Compiled:
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def compiled(model: keras.Model) -> _Compiled:
-    """The model's compiled predict / gradient functions, built once per model object."""
-    if model not in _COMPILED:
-        _COMPILED[model] = _Compiled(model)
-    return _COMPILED[model]
+def compiled(model: keras.Model, score: str = "probability", layer: str | None = None) -> _Compiled:
+    """The model's compiled functions for a score and, for the CAM methods, a feature layer; built once
+    per model object."""
+    per_model = _COMPILED.setdefault(model, {})
+    key = (score, layer)
+    if key not in per_model:
+        per_model[key] = _Compiled(model, *key)
+    return per_model[key]
 
 
-def check_inputs(model: keras.Model, images: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """float32 images and int32 targets, with the mistakes a caller can make turned into clear errors."""
+def check_inputs(model: keras.Model, images: np.ndarray, targets: Targets) -> tuple[np.ndarray, np.ndarray]:
+    """float32 images and int32 class indices (None and callables resolved on the model's probabilities),
+    with the mistakes a caller can make turned into clear errors."""
     images = np.asarray(images, dtype=np.float32)
-    targets = np.asarray(targets, dtype=np.int32).reshape(-1)
     if images.ndim != 4 or images.shape[1:] != tuple(model.input_shape[1:]):
         raise ValueError(f"images must be (n, {', '.join(map(str, model.input_shape[1:]))}), got {images.shape}")
+    if targets is None or callable(targets):
+        probabilities = predict(model, images)
+        targets = probabilities.argmax(axis=1) if targets is None else targets(probabilities)
+    targets = np.asarray(targets, dtype=np.int32).reshape(-1)
     if len(targets) != len(images):
         raise ValueError(f"{len(images)} images but {len(targets)} targets")
     classes = model.output_shape[-1]
@@ -136,19 +181,26 @@ def run_batched(function: Callable[..., tuple], *arrays: np.ndarray, rows: int =
     return [np.concatenate(column) for column in zip(*parts)]
 
 
+def scores(model: keras.Model, images: np.ndarray, score: str = "probability") -> np.ndarray:
+    """The explained score of every class (n, classes), in batches: probabilities or logits."""
+    return run_batched(compiled(model, score).scores, np.asarray(images, np.float32))[0]
+
+
 def predict(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    """Class probabilities (n, classes) in batches."""
-    return run_batched(compiled(model).predict, np.asarray(images, np.float32))[0]
+    """Class probabilities (n, classes) in batches: the one prediction path of the project."""
+    return scores(model, images, "probability")
 
 
-def input_gradients(model: keras.Model, images: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """d probability[target] / d pixels (n, H, W, 3) and the probabilities, in batches."""
-    return tuple(run_batched(compiled(model).input_gradients, images, targets))
+def input_gradients(model: keras.Model, images: np.ndarray, targets: np.ndarray,
+                    score: str = "probability") -> tuple[np.ndarray, np.ndarray]:
+    """d score[target] / d pixels (n, H, W, 3) and the probabilities, in batches."""
+    return tuple(run_batched(compiled(model, score).input_gradients, images, targets))
 
 
-def feature_gradients(model: keras.Model, images: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Target-layer maps A (n, h, w, k), d probability[target] / dA, and the probabilities."""
-    return tuple(run_batched(compiled(model).feature_gradients, images, targets))
+def feature_gradients(model: keras.Model, images: np.ndarray, targets: np.ndarray, score: str = "probability",
+                      layer: str | None = None) -> tuple[np.ndarray, ...]:
+    """Feature-layer maps A (n, h, w, k), d score[target] / dA, the target scores (n,) and the probabilities."""
+    return tuple(run_batched(compiled(model, score, layer or FEATURE_LAYER).feature_gradients, images, targets))
 
 
 def upsample(coarse: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -170,16 +222,16 @@ def channel_magnitude(attributions: np.ndarray) -> np.ndarray:
 ChannelWeights = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
-def class_activation_map(model: keras.Model, images: np.ndarray, targets: np.ndarray,
-                         channel_weights: ChannelWeights) -> Explanation:
-    """The CAM family: ReLU(sum_k w_k A_k) on the target layer, upsampled to the input.
+def class_activation_map(model: keras.Model, images: np.ndarray, targets: Targets, channel_weights: ChannelWeights,
+                         score: str = "probability", layer: str | None = None) -> Explanation:
+    """The CAM family: ReLU(sum_k w_k A_k) on the feature layer, upsampled to the input.
 
     `channel_weights(A, dA, score)` returns w (n, k) from the maps, their gradients and the target
     score (n,); the methods differ only there.
     """
     images, targets = check_inputs(model, images, targets)
-    features, gradients, probabilities = feature_gradients(model, images, targets)
-    score = probabilities[np.arange(len(targets)), targets]
-    weights = channel_weights(features, gradients, score)
+    features, gradients, target_scores, probabilities = feature_gradients(model, images, targets, score, layer)
+    weights = channel_weights(features, gradients, target_scores)
     coarse = np.maximum(np.einsum("nhwk,nk->nhw", features, weights), 0.0).astype(np.float32)
-    return Explanation(maps=upsample(coarse, images.shape[1:3]), coarse=coarse, probabilities=probabilities)
+    return Explanation(maps=upsample(coarse, images.shape[1:3]), targets=targets, coarse=coarse,
+                       probabilities=probabilities)

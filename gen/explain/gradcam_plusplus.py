@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gen.explain.base import Explanation, class_activation_map
-from gen.keras import keras
+from gen.explain.base import Explanation, Method, Targets, class_activation_map
+from gen.models.keras import keras
 
 
 def _plusplus_weights(features: np.ndarray, gradients: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -26,6 +26,10 @@ def _plusplus_weights(features: np.ndarray, gradients: np.ndarray, score: np.nda
     return (alpha * np.maximum(first, 0.0)).sum(axis=(1, 2))
 
 
-def grad_cam_plusplus(model: keras.Model, images: np.ndarray, targets: np.ndarray) -> Explanation:
+def grad_cam_plusplus(model: keras.Model, images: np.ndarray, targets: Targets = None, *,
+                      score: str = "probability", layer: str | None = None) -> Explanation:
     """Grad-CAM++ maps (n, H, W), raw, from zero upwards."""
-    return class_activation_map(model, images, targets, _plusplus_weights)
+    return class_activation_map(model, images, targets, _plusplus_weights, score, layer)
+
+
+METHOD = Method("gradcam_plusplus", "Grad-CAM++", grad_cam_plusplus, sources=(__file__,))

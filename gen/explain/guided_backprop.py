@@ -1,12 +1,12 @@
-"""Guided Backpropagation (Springenberg et al., 2015) and Guided Grad-CAM (Selvaraju et al., 2017).
+"""Guided Backpropagation (Springenberg et al., 2015).
 
 Guided backprop is the input gradient of the target probability with every ReLU's backward pass
 changed to let through only positive gradients where the forward input was positive:
 
     dR/dx = [x > 0] * [g > 0] * g        (g: the gradient arriving from above)
 
-It gives sharp pixel-level edges but, on its own, barely depends on the class. Guided Grad-CAM
-multiplies it by the (class-discriminative) Grad-CAM map, pixel by pixel.
+It gives sharp pixel-level edges but, on its own, barely depends on the class (Guided Grad-CAM,
+gen/explain/guided_gradcam.py, makes it class-discriminative).
 
 The changed ReLUs live in a clone of the model, so the model itself is never altered.
 """
@@ -15,11 +15,9 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
-import tensorflow as tf
 
-from gen.explain.base import Explanation, channel_magnitude, check_inputs, input_gradients
-from gen.explain.gradcam import grad_cam
-from gen.keras import keras
+from gen.explain.base import Explanation, Method, Targets, channel_magnitude, check_inputs, input_gradients
+from gen.models.keras import keras, tf
 
 
 @tf.custom_gradient
@@ -64,17 +62,14 @@ def guided_model(model: keras.Model) -> keras.Model:
     return _GUIDED[model]
 
 
-def guided_backprop(model: keras.Model, images: np.ndarray, targets: np.ndarray) -> Explanation:
-    """Guided-backprop gradients per pixel and channel; the map is their magnitude summed over RGB."""
+def guided_backprop(model: keras.Model, images: np.ndarray, targets: Targets = None, *, score: str = "probability",
+                    layer: str | None = None) -> Explanation:
+    """Guided-backprop gradients per pixel and channel; the map is their magnitude summed over RGB.
+    (`layer` is not used: a pixel method needs no feature layer.)"""
     images, targets = check_inputs(model, images, targets)
-    gradients, probabilities = input_gradients(guided_model(model), images, targets)
-    return Explanation(maps=channel_magnitude(gradients), attributions=gradients, probabilities=probabilities)
+    gradients, probabilities = input_gradients(guided_model(model), images, targets, score)
+    return Explanation(maps=channel_magnitude(gradients), targets=targets, attributions=gradients,
+                       probabilities=probabilities)
 
 
-def guided_grad_cam(model: keras.Model, images: np.ndarray, targets: np.ndarray) -> Explanation:
-    """Guided backprop times the upsampled Grad-CAM map (class-specific, pixel-sharp)."""
-    guided = guided_backprop(model, images, targets)
-    cam = grad_cam(model, images, targets)
-    attributions = guided.attributions * cam.maps[..., None]
-    return Explanation(maps=channel_magnitude(attributions), attributions=attributions, coarse=cam.coarse,
-                       probabilities=cam.probabilities)
+METHOD = Method("guided_backprop", "Guided backprop", guided_backprop, sources=(__file__,))

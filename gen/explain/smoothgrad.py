@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from gen.explain.base import Explanation, channel_magnitude, channel_sum, check_inputs, groups, input_gradients, predict
-from gen.explain.integrated_gradients import integrated_gradients
-from gen.keras import keras
+from gen.explain import integrated_gradients
+from gen.explain.base import (Explanation, Method, Targets, channel_magnitude, channel_sum, check_inputs, groups,
+                              input_gradients, predict)
+from gen.models.keras import keras
 
 INNER = ("gradient", "integrated_gradients")
 
 
-def smoothgrad(model: keras.Model, images: np.ndarray, targets: np.ndarray, samples: int = 32,
-               noise: float = 0.15, inner: str = "gradient", squared: bool = False, seed: int = 0,
-               **ig_parameters) -> Explanation:
-    """Noise-averaged attributions (n, H, W, 3); map = RGB magnitude (gradients) or signed sum (IG)."""
+def smoothgrad(model: keras.Model, images: np.ndarray, targets: Targets = None, *, score: str = "probability",
+               layer: str | None = None, samples: int = 32, noise: float = 0.15, inner: str = "gradient",
+               squared: bool = False, seed: int = 0, **ig_parameters) -> Explanation:
+    """Noise-averaged attributions (n, H, W, 3); map = RGB magnitude (gradients) or signed sum (IG).
+    (`layer` is not used: a pixel method needs no feature layer.)"""
     if inner not in INNER:
         raise ValueError(f"inner must be one of {INNER}, got {inner!r}")
     images, targets = check_inputs(model, images, targets)
@@ -34,10 +36,16 @@ def smoothgrad(model: keras.Model, images: np.ndarray, targets: np.ndarray, samp
             * sigma[part, None, None, None, None]
         flat, repeated = noisy.reshape(-1, *chunk.shape[1:]), np.repeat(targets[part], samples)
         if inner == "gradient":
-            values = input_gradients(model, flat, repeated)[0]
+            values = input_gradients(model, flat, repeated, score)[0]
         else:
-            values = integrated_gradients(model, flat, repeated, **ig_parameters).attributions
+            values = integrated_gradients.integrated_gradients(model, flat, repeated, score=score,
+                                                                **ig_parameters).attributions
         values = values.reshape(noisy.shape)
         average[part] = (values**2 if squared else values).mean(axis=1)
     reduce = channel_sum if inner != "gradient" and not squared else channel_magnitude
-    return Explanation(maps=reduce(average), attributions=average, probabilities=predict(model, images))
+    return Explanation(maps=reduce(average), targets=targets, attributions=average,
+                       probabilities=predict(model, images))
+
+
+METHOD = Method("smoothgrad", "SmoothGrad", smoothgrad, sources=(__file__, integrated_gradients.__file__),
+                site_parameters={"samples": 32, "noise": 0.15})

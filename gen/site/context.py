@@ -14,8 +14,9 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
-from gen.config import (AGE_BINS, CI_QUANTILES, GENDERS, IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, RACES, ROOT,
-                        SITE_SRC)
+from gen.config import AGE_BINS, CI_QUANTILES, GENDERS, IMAGE_SIZE, MODELS_DIR, RACES, ROOT, SITE_SRC
+
+from gen.models.registry import MODEL_SPECS
 
 # What each model folder may hold for the pages: {context key: file name}.
 MODEL_FILES = {"metadata": "metadata.json", "metrics": "metrics.json", "history": "history.json", "card": "card.md"}

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.config import AGE_BINS, CACHE_DIR, GENDERS, MODEL_SPECS, MODELS_DIR, RACES
+from gen.config import AGE_BINS, CACHE_DIR, GENDERS, MODELS_DIR, RACES
+
+from gen.models.registry import MODEL_SPECS, RACE_PAIR
 from gen.hashing import file_digest, value_digest
 from gen.pipeline import BuildContext
 from gen.plotting import pyplot, save_figure
@@ -25,7 +27,6 @@ from gen.site.render import sync_files
 AREA = "site"
 COLORS = {"fair": "#1b7f79", "biased": "#c4512b", "census": "#555555", "all": "#8a8a8a",
           "train": "#3b6ea8", "val": "#7fa6d6", "test": "#c7d8ee"}
-RACE_PAIR = ("race_fair", "race_biased")
 
 
 def _require(path: Path) -> Path:
@@ -190,7 +191,7 @@ STAGE_ENDS = ("pixels", "stem_relu", "block1_out", "block2_out", "features", "em
 
 def write_architecture(inputs: dict[str, Path], out: Path) -> None:
     """Each stage of a published model (output shape, parameters, layers), read from the saved model."""
-    from gen.keras import keras
+    from gen.models.keras import keras
     model = keras.models.load_model(inputs["race_fair/model"])
     stages, parameters, layers = [], 0, []
     for layer in model.layers:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gen.keras import keras
+from gen.models.keras import keras
 
 layers = keras.layers
 FEATURE_LAYER = "features"

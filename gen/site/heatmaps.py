@@ -8,7 +8,7 @@ neither panel is blank merely because the other model's class was explained.
 
 Caching, by content hash, under .cache/explain/:
 - predictions/<key>.json: the probabilities for (model file, image file);
-- maps/<key>.npz: one raw map for (model file, image file, method, parameters, class, method code);
+- maps/<key>.npz: one raw map for (model file, image file, method, parameters, class, the method's code);
 - png/<key>.png: one picture for (map key, display scale, display code).
 The model is loaded only when something is missing, so an unchanged run computes nothing and a new
 sample computes only its own maps. Outputs are synced into docs/generated/explain/.
@@ -22,44 +22,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
-from gen.config import CACHE_DIR, GENDERS, IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, RACES, ROOT, SITE_SRC, age_to_bin
+from gen.config import CACHE_DIR, IMAGE_SIZE, MODELS_DIR, SITE_SRC, TASK_LABELS, age_to_bin
+
+from gen.models.registry import RACE_PAIR, trained_models
 from gen.data.images import decode_face
 from gen.data.samples import read_samples
-from gen.explain import display
+from gen.explain.base import Method, predict
+from gen.explain.registry import METHODS
 from gen.hashing import file_digest, value_digest
+from gen.models.keras import load_trained
 from gen.pipeline import BuildContext
-from gen.progress import progress
+from gen.site import display
+from gen.site.explain_figures import analysis_files  # figures of the committed dataset analyses
+from gen.site.render import sync_files
 
 AREA = "explain"
-COMPARED = ("race_fair", "race_biased")
 OVERLAY_SIZE = 128  # pixels per side of an overlay: twice the model's view, small enough for a grid
-# Parameters the site uses. IG starts from a blurred face, not black: a black baseline treats dark
-# skin as "no signal", which would bias the very comparison the article makes.
-SITE_METHODS: dict[str, dict[str, Any]] = {
-    "gradcam": {},
-    "gradcam_plusplus": {},
-    "guided_backprop": {},
-    "guided_gradcam": {},
-    "integrated_gradients": {"baseline": "blurred", "blur_sigma": 5.0, "steps": 128, "rule": "gauss-legendre"},
-    "smoothgrad": {"samples": 32, "noise": 0.15},
-    "occlusion": {"window": 8, "stride": 4, "fill": 0.0},
-}
-TITLES = {"gradcam": "Grad-CAM", "gradcam_plusplus": "Grad-CAM++", "guided_backprop": "Guided backprop",
-          "guided_gradcam": "Guided Grad-CAM", "integrated_gradients": "Integrated Gradients",
-          "smoothgrad": "SmoothGrad", "occlusion": "Occlusion"}
-SIGNED = {"integrated_gradients"}  # maps whose sign means for / against the class
-
-
-def code_digest(stems: list[str]) -> str:
-    """Hash of the source files that decide a result, so changed code never reuses an old one."""
-    folder = ROOT / "gen" / "explain"
-    return value_digest(*[file_digest(folder / f"{stem}.py") for stem in sorted(stems)])
-
-
-METHOD_CODE = code_digest(["base", "gradcam", "gradcam_plusplus", "guided_backprop", "integrated_gradients",
-                           "smoothgrad", "occlusion"])
-DISPLAY_CODE = code_digest(["display"])
+DISPLAY_CODE = value_digest(file_digest(Path(display.__file__)))
 
 
 @dataclass
@@ -88,7 +69,7 @@ def true_class(task: str, labels: dict[str, Any]) -> int | None:
         return None
     if task == "age":
         return age_to_bin(int(labels["age"])) if "age" in labels else None
-    return {"race": RACES, "gender": GENDERS}[task].index(labels[task])
+    return TASK_LABELS[task].index(labels[task])
 
 
 @dataclass
@@ -120,7 +101,7 @@ class ModelMaps:
 
 
 def explain_model(name: str, samples: list[Sample], cache: Cache, models_dir: Path = MODELS_DIR,
-                  methods: dict[str, dict[str, Any]] = SITE_METHODS) -> ModelMaps:
+                  methods: dict[str, Method] = METHODS) -> ModelMaps:
     """Probabilities and every method's maps for one model, computing only what the cache lacks."""
     folder = Path(models_dir) / name
     metadata = json.loads((folder / "metadata.json").read_text())
@@ -129,8 +110,7 @@ def explain_model(name: str, samples: list[Sample], cache: Cache, models_dir: Pa
 
     def model():
         if not loaded:
-            from gen.keras import keras
-            loaded.append(keras.models.load_model(folder / "model.keras", compile=False))
+            loaded.append(load_trained(name, models_dir))
         return loaded[0]
 
     probabilities = {}
@@ -142,7 +122,6 @@ def explain_model(name: str, samples: list[Sample], cache: Cache, models_dir: Pa
         else:
             missing.append((sample, path))
     if missing:
-        from gen.explain.base import predict
         predicted = predict(model(), np.stack([s.pixels for s, _ in missing]))
         for (sample, path), row in zip(missing, predicted):
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,10 +132,12 @@ def explain_model(name: str, samples: list[Sample], cache: Cache, models_dir: Pa
     wanted = [(sample, target) for sample in samples for target in targets(metadata["task"], sample,
                                                                             probabilities[sample.id])]
     maps = {}
-    for method, parameters in progress(methods.items(), total=len(methods), label=f"explaining with {name}"):
+    for method in tqdm(methods, desc=f"explaining with {name}", unit="method", leave=False):
         todo = []
+        parameters = dict(methods[method].site_parameters)
         for sample, target in wanted:
-            key = value_digest("map", model_digest, sample.digest, method, parameters, target, METHOD_CODE)
+            key = value_digest("map", model_digest, sample.digest, method, parameters, target,
+                               methods[method].code_digest)
             path = cache.path("maps", key, ".npz")
             if path.exists():
                 stored = np.load(path)
@@ -165,9 +146,8 @@ def explain_model(name: str, samples: list[Sample], cache: Cache, models_dir: Pa
                 todo.append((sample, target, key, path))
         if not todo:
             continue
-        from gen.explain.methods import METHODS
-        result = METHODS[method](model(), np.stack([s.pixels for s, *_ in todo]), np.array([t for _, t, *_ in todo]),
-                                 **parameters)
+        result = methods[method](model(), np.stack([s.pixels for s, *_ in todo]), np.array([t for _, t, *_ in todo]),
+                                 layer=metadata["feature_layer"])
         for row, (sample, target, key, path) in enumerate(todo):
             delta = result.delta[row] if result.delta is not None else np.nan
             cache.save_npz(path, map=result.maps[row], delta=np.float32(delta))
@@ -212,7 +192,7 @@ class Pictures:
         return f"generated/{AREA}/{name}"
 
 
-def describe_model(result: ModelMaps, sample: Sample, pictures: Pictures, methods: dict[str, dict[str, Any]]
+def describe_model(result: ModelMaps, sample: Sample, pictures: Pictures, methods: dict[str, Method]
                    ) -> dict[str, Any]:
     """A sample's entry for one model: probabilities, and per explained class every method's pictures."""
     probabilities = result.probabilities[sample.id]
@@ -226,7 +206,7 @@ def describe_model(result: ModelMaps, sample: Sample, pictures: Pictures, method
         entry = {"role": role, "class": result.labels[target], "probability": float(probabilities[target]), "maps": {}}
         for method in methods:
             raw, delta, key = result.maps[sample.id, target, method]
-            signed = method in SIGNED
+            signed = methods[method].signed
             divisor = float(display.scale_of(raw))
             base = f"{sample.id}-{result.name}-{slug(result.labels[target])}-{method}"
             entry["maps"][method] = {
@@ -242,13 +222,13 @@ def describe_model(result: ModelMaps, sample: Sample, pictures: Pictures, method
 
 
 def describe_comparison(results: dict[str, ModelMaps], sample: Sample, pictures: Pictures,
-                        methods: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+                        methods: dict[str, Method]) -> list[dict[str, Any]]:
     """Two rows for the race pair on shared scales: the true class, then each model's own prediction
     (left out when both models predicted the true class: the first row is then both)."""
     rows = []
     for role in ("true", "predicted"):
         chosen = {}
-        for name in COMPARED:
+        for name in RACE_PAIR:
             result = results[name]
             probabilities = result.probabilities[sample.id]
             chosen[name] = (true_class(result.task, sample.labels) if role == "true"
@@ -266,39 +246,34 @@ def describe_comparison(results: dict[str, ModelMaps], sample: Sample, pictures:
             for name, (raw, _, key) in raws.items():
                 file = f"{sample.id}-{name}-{slug(results[name].labels[chosen[name]])}-{method}-shared-{role}.png"
                 row["models"][name]["maps"][method] = {
-                    "overlay": pictures.add(file, key, raw, divisor, method in SIGNED, sample.id, "overlay")}
+                    "overlay": pictures.add(file, key, raw, divisor, methods[method].signed, sample.id, "overlay")}
         rows.append(row)
     return rows
 
 
-def available_models(models_dir: Path = MODELS_DIR) -> list[str]:
-    return [name for name in MODEL_SPECS if (Path(models_dir) / name / "model.keras").exists()]
-
-
 def precompute(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = SITE_SRC,
-               cache_dir: Path = CACHE_DIR / AREA, methods: dict[str, dict[str, Any]] = SITE_METHODS) -> dict[str, int]:
+               cache_dir: Path = CACHE_DIR / AREA, methods: dict[str, Method] = METHODS) -> dict[str, int]:
     """Bring docs/generated/explain/ up to date; returns how many predictions, maps and pictures were made."""
-    from gen.explain.figures import analysis_files  # figures of the committed dataset analyses
-    from gen.site.render import sync_files
     cache = Cache(Path(cache_dir))
     samples = load_samples(site_src)
-    names = available_models(models_dir)
+    names = trained_models(models_dir)
     if not names:
         print("[explain] no trained models under models/: nothing to explain (run `python -m gen train`)",
               file=sys.stderr)
     results = {name: explain_model(name, samples, cache, models_dir, methods) for name in names}
     pictures = Pictures(cache, {s.id: s for s in samples})
     index = {
-        "methods": {m: {"title": TITLES[m], "signed": m in SIGNED, "parameters": p} for m, p in methods.items()},
+        "methods": {name: {"title": m.title, "signed": m.signed, "parameters": dict(m.site_parameters)}
+                    for name, m in methods.items()},
         "models": {n: {"task": r.task, "labels": r.labels} for n, r in results.items()},
-        "compared": list(COMPARED) if all(n in results for n in COMPARED) else [],
+        "compared": list(RACE_PAIR) if all(n in results for n in RACE_PAIR) else [],
         "overlay_size": OVERLAY_SIZE, "input_size": IMAGE_SIZE,
         "display": {"percentile": display.PERCENTILE, "colormap": display.UNSIGNED_CMAP,
                     "signed_colormap": display.SIGNED_CMAP},
         "samples": [{"id": s.id, "file": s.file, "labels": s.labels,
                      "models": {n: describe_model(r, s, pictures, methods) for n, r in results.items()},
                      "comparison": describe_comparison(results, s, pictures, methods) if all(
-                         n in results for n in COMPARED) else []} for s in samples],
+                         n in results for n in RACE_PAIR) else []} for s in samples],
     }
     files = dict(pictures.files)
     files.update(analysis_files(models_dir, cache))

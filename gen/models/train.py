@@ -21,15 +21,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 from scipy.stats import norm
 
-from gen.architecture import EMBEDDING_LAYER, FEATURE_LAYER, Trunk, build_classifier, build_multitask
-from gen.config import (AGE_BIN_EDGES, CACHE_DIR, IMAGE_SIZE, MODEL_SPECS, MODELS_DIR, SEED, TASK_LABELS,
-                        ModelSpec)
+from gen.models.architecture import EMBEDDING_LAYER, FEATURE_LAYER, Trunk, build_classifier, build_multitask
+from gen.config import AGE_BIN_EDGES, CACHE_DIR, IMAGE_SIZE, MODELS_DIR, SEED, TASK_LABELS
+from gen.models.registry import MODEL_SPECS, ModelSpec
 from gen.data.prepared import PreparedData
 from gen.data.subsets import balanced_class_weights
-from gen.keras import keras
+from gen.models.keras import keras, tf
 
 PRETRAIN_TASKS = {task: len(TASK_LABELS[task]) for task in ("gender", "age")}
 

@@ -29,11 +29,14 @@ from scipy.stats import spearmanr
 
 from gen.config import AGE_BINS, MODELS_DIR, RACES, SEED
 from gen.data.prepared import PreparedData
-from gen.explain.methods import METHODS, grad_cam, integrated_gradients
-from gen.explain.base import predict
-from gen.explain.precompute import COMPARED, SITE_METHODS, available_models
-from gen.keras import keras, load_trained
-from gen.progress import progress
+from tqdm import tqdm
+
+from gen.explain.base import Method, predict
+from gen.explain.gradcam import grad_cam
+from gen.explain.integrated_gradients import integrated_gradients
+from gen.explain.registry import METHODS
+from gen.models.keras import keras, load_trained
+from gen.models.registry import RACE_PAIR, trained_models
 
 ANALYSIS_DIR = MODELS_DIR / "analysis"
 FACES_PER_RACE = 10  # 50 fixed test faces for faithfulness, completeness and sanity checks
@@ -97,8 +100,7 @@ def deletion_insertion(model: keras.Model, images: np.ndarray, targets: np.ndarr
 def faithfulness(model: keras.Model, images: np.ndarray, targets: np.ndarray) -> dict[str, Any]:
     """RISE deletion / insertion per method (site parameters) and for random maps."""
     rng = np.random.default_rng(SEED)
-    maps = {method: METHODS[method](model, images, targets, **parameters).maps
-            for method, parameters in SITE_METHODS.items()}
+    maps = {name: method(model, images, targets).maps for name, method in METHODS.items()}
     maps["random"] = rng.random(images.shape[:3]).astype(np.float32)
     out = {}
     for method, values in maps.items():
@@ -122,11 +124,11 @@ def cascade_groups(model: keras.Model) -> list[list[str]]:
 
 
 def sanity(model: keras.Model, images: np.ndarray, targets: np.ndarray,
-           methods: dict[str, dict[str, Any]] = SITE_METHODS) -> dict[str, Any]:
+           methods: dict[str, Method] = METHODS) -> dict[str, Any]:
     """Cascading randomisation: mean Spearman correlation of |map| (trained vs randomised) per step."""
     keras.utils.set_random_seed(SEED + 1)
     fresh = keras.models.clone_model(model)  # new layers, newly initialised weights
-    original = {m: np.abs(METHODS[m](model, images, targets, **p).maps) for m, p in methods.items()}
+    original = {name: np.abs(method(model, images, targets).maps) for name, method in methods.items()}
     weights = {layer.name: layer.get_weights() for layer in model.layers}
     groups = cascade_groups(model)
     correlation: dict[str, list[float]] = {m: [] for m in methods}
@@ -136,8 +138,8 @@ def sanity(model: keras.Model, images: np.ndarray, targets: np.ndarray,
         randomised = keras.models.clone_model(model)  # a new object: no stale compiled or guided copies
         for layer in randomised.layers:
             layer.set_weights(weights[layer.name])
-        for method, parameters in methods.items():
-            maps = np.abs(METHODS[method](randomised, images, targets, **parameters).maps)
+        for method in methods:
+            maps = np.abs(methods[method](randomised, images, targets).maps)
             values = [spearmanr(a.ravel(), b.ravel()).statistic for a, b in zip(original[method], maps)]
             correlation[method].append(float(np.nanmean(values)))
     return {"steps": [group[0].split("_")[0] for group in groups],
@@ -169,7 +171,7 @@ def aggregates(model: keras.Model, images: np.ndarray, races: np.ndarray, bins: 
     """Mean per-map-normalised Grad-CAM (at the target layer's resolution) per race and age bin,
     explaining the model's own prediction for each test face."""
     coarse = []
-    for start in progress(range(0, len(images), batch), total=-(-len(images) // batch), label="grad-cam means"):
+    for start in tqdm(range(0, len(images), batch), desc="grad-cam means", unit="batch"):
         chunk = images[start:start + batch].astype(np.float32)
         targets = predict(model, chunk).argmax(axis=1)
         cam = grad_cam(model, chunk, targets).coarse
@@ -196,9 +198,9 @@ def _write(name: str, value: Any, folder: Path) -> Path:
 
 
 def run_analysis(data: PreparedData, models_dir: Path = MODELS_DIR, out_dir: Path = ANALYSIS_DIR,
-                 sanity_models: tuple[str, ...] = COMPARED) -> None:
+                 sanity_models: tuple[str, ...] = RACE_PAIR) -> None:
     """Compute and write every explain_* analysis file for the trained models."""
-    names = available_models(models_dir)
+    names = trained_models(models_dir)
     if not names:
         raise SystemExit("no trained models under models/: run `python -m gen train` first")
     faces = fixed_faces(data)
@@ -207,7 +209,7 @@ def run_analysis(data: PreparedData, models_dir: Path = MODELS_DIR, out_dir: Pat
     test = data.split["test"]
     races, bins = data.dataset.labels("race")[test], data.dataset.labels("age")[test]
     about = {"faces": {"count": len(faces), "per_race": FACES_PER_RACE, "seed": SEED, "split": "test"},
-             "data_hash": data.dataset.fingerprint, "parameters": SITE_METHODS}
+             "data_hash": data.dataset.fingerprint, "parameters": {name: dict(m.site_parameters) for name, m in METHODS.items()}}
     results: dict[str, dict[str, Any]] = {"faithfulness": {}, "sanity": {}, "completeness": {}, "aggregates": {}}
     for name in names:
         started = time.monotonic()
@@ -221,8 +223,8 @@ def run_analysis(data: PreparedData, models_dir: Path = MODELS_DIR, out_dir: Pat
             results["sanity"][name] = sanity(model, images[:SANITY_FACES], targets[:SANITY_FACES])
         results["aggregates"][name] = aggregates(model, pixels[test], races, bins)
         print(f"[explain] analysed {name} in {time.monotonic() - started:.0f} s", flush=True)
-    if all(n in results["aggregates"] for n in COMPARED):
-        fair, biased = (results["aggregates"][n]["race"] for n in COMPARED)
+    if all(n in results["aggregates"] for n in RACE_PAIR):
+        fair, biased = (results["aggregates"][n]["race"] for n in RACE_PAIR)
         difference = {race: np.array(fair[race]["map"]) - np.array(biased[race]["map"]) for race in fair}
         results["aggregates"]["difference"] = {
             race: {"map": d.round(5).tolist(), "mean_abs": float(np.abs(d).mean()), "max_abs": float(np.abs(d).max())}

@@ -9,20 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.config import GENDERS, MODEL_SPECS, MODELS_DIR, RACES, SEED, ModelSpec
+from gen.config import GENDERS, MODELS_DIR, RACES, SEED
+
+from gen.models.registry import MODEL_SPECS, RACE_PAIR, ModelSpec
 from gen.data.prepared import PreparedData
-from gen.keras import load_trained
-from gen.metrics import N_BOOTSTRAP, classification_metrics
-from gen.progress import progress
-
-# The goals from the foundation issue: (metric path, minimum).
-TARGETS: dict[str, list[tuple[str, float]]] = {
-    "gender": [("accuracy", 0.93)],
-    "age_base": [("accuracy", 0.62), ("within_one_bin", 0.93)],
-    "age_weighted": [("accuracy", 0.62), ("within_one_bin", 0.93)],
-    "race_fair": [("macro_recall", 0.80), ("min_class_recall", 0.65)],
-}
-
+from gen.models.keras import load_trained
+from gen.models.metrics import N_BOOTSTRAP, classification_metrics
+from tqdm import tqdm
 
 def group_columns(data: PreparedData, indices: np.ndarray) -> dict[str, np.ndarray]:
     """Race, gender and race x gender names for each face, for group metrics."""
@@ -34,7 +27,7 @@ def group_columns(data: PreparedData, indices: np.ndarray) -> dict[str, np.ndarr
 def check_targets(name: str, metrics: dict) -> list[dict]:
     values = dict(metrics, min_class_recall=min(c["recall"] for c in metrics["per_class"].values()))
     return [{"metric": metric, "minimum": minimum, "value": values[metric], "met": values[metric] >= minimum}
-            for metric, minimum in TARGETS.get(name, [])]
+            for metric, minimum in MODEL_SPECS[name].goals]
 
 
 def predict(name: str, models_dir: Path, pixels: np.ndarray) -> np.ndarray:
@@ -62,11 +55,12 @@ def compare_race_models(fair: dict, biased: dict) -> dict:
 def evaluate_all(data: PreparedData, names: list[str] | None = None, models_dir: Path = MODELS_DIR,
                  n_boot: int = N_BOOTSTRAP) -> dict:
     results = {}
-    for name in progress(names or list(MODEL_SPECS), total=len(names or MODEL_SPECS), label="evaluating", every=0):
+    for name in tqdm(names or list(MODEL_SPECS), desc="evaluating", unit="model"):
         results[name] = evaluate_model(MODEL_SPECS[name], data, models_dir, n_boot)
         print(summary_line(results[name]), flush=True)
-    if {"race_fair", "race_biased"} <= results.keys():
-        results["race_biased"]["recall_minus_fair"] = compare_race_models(results["race_fair"], results["race_biased"])
+    fair, biased = RACE_PAIR
+    if {fair, biased} <= results.keys():
+        results[biased]["recall_minus_fair"] = compare_race_models(results[fair], results[biased])
     for name, metrics in results.items():
         model_dir = models_dir / name
         (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=1))

@@ -14,18 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from gen.config import AGE_BINS, RACES
-from gen.explain import display
+from gen.site import display
+from gen.explain.registry import METHODS
+from gen.models.registry import MODEL_SPECS, RACE_PAIR
 from gen.hashing import file_digest, value_digest
 from gen.plotting import pyplot, save_figure
 
-COMPARED = ("race_fair", "race_biased")
-MODEL_COLOURS = {"race_fair": "#1b7f79", "race_biased": "#c4512b", "gender": "#3b6ea8", "age_base": "#8a6bb8",
-                 "age_weighted": "#b8a03b"}
 
 
 def _titles() -> dict[str, str]:
-    from gen.explain.precompute import TITLES
-    return {**TITLES, "random": "Random map"}
+    return {**{name: method.title for name, method in METHODS.items()}, "random": "Random map"}
 
 
 def draw_faithfulness(data: dict, path: Path) -> None:
@@ -40,7 +38,7 @@ def draw_faithfulness(data: dict, path: Path) -> None:
         for i, model in enumerate(models):
             values = [data["faithfulness"][model]["methods"][m][f"{kind}_auc"] for m in methods]
             axis.barh(np.arange(len(methods)) + i * width, values, width, label=model,
-                      color=MODEL_COLOURS.get(model, "#777"))
+                      color=MODEL_SPECS[model].colour)
         axis.set_title(f"{kind.title()} AUC ({better} is better)")
         axis.set_yticks(np.arange(len(methods)) + width * (len(models) - 1) / 2, [titles[m] for m in methods])
         axis.invert_yaxis()
@@ -52,7 +50,7 @@ def draw_curves(data: dict, path: Path) -> None:
     """Mean deletion and insertion curves of the race models for each method and random maps."""
     plt = pyplot()
     titles = _titles()
-    models = [m for m in COMPARED if m in data["faithfulness"]] or list(data["faithfulness"])[:1]
+    models = [m for m in RACE_PAIR if m in data["faithfulness"]] or list(data["faithfulness"])[:1]
     figure, axes = plt.subplots(len(models), 2, figsize=(9, 3.2 * len(models)), squeeze=False)
     for row, model in enumerate(models):
         result = data["faithfulness"][model]
@@ -100,7 +98,7 @@ def draw_completeness(data: dict, path: Path) -> None:
                 rows = result[key]["by_steps"]
                 axis.plot([r["steps"] for r in rows], [max(r["median"], 1e-6) for r in rows],
                           "--" if key.endswith("trapezoid") else "-", marker="o",
-                          color=MODEL_COLOURS.get(model, "#777"), label=f"{model}, {result[key]['rule']}")
+                          color=MODEL_SPECS[model].colour, label=f"{model}, {result[key]['rule']}")
         axis.axhline(data["goal"], color="grey", linestyle=":", linewidth=1)
         axis.set(xscale="log", yscale="log", title=f"{baseline} baseline", xlabel="steps",
                  ylabel="median |δ| / |F(x) − F(x′)|")
@@ -138,7 +136,7 @@ def draw_average_race(data: dict, faces: dict[str, np.ndarray], path: Path) -> N
     plt = pyplot()
     aggregates = data["aggregates"]
     rows = [(model, {race: np.array(aggregates[model]["race"][race]["map"]) for race in RACES})
-            for model in COMPARED if model in aggregates]
+            for model in RACE_PAIR if model in aggregates]
     if "difference" in aggregates:
         rows.append(("fair − biased", {race: np.array(aggregates["difference"][race]["map"]) for race in RACES}))
     _aggregate_grid(plt, rows, faces, path, {"fair − biased"})

@@ -3,7 +3,7 @@
 Each trial is the shared pretraining (gender + age over the whole training split, no race labels) for
 the same short budget of epochs, scored on the validation split only. Trials are checkpointed like any
 training run and `models/analysis/search.json` is rewritten after each one, so a stopped search
-continues where it was. The winner's settings become `gen.train.RECIPE`, trained for longer.
+continues where it was. The winner's settings become `gen.models.train.RECIPE`, trained for longer.
 
     python -m gen search [--data-dir DIR]
 """
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.architecture import Trunk
+from gen.models.architecture import Trunk
 from gen.config import CACHE_DIR, MODELS_DIR
 from gen.data.prepared import prepare_data
-from gen.keras import keras
-from gen.train import Recipe, Schedule, pretrain
+from gen.models.keras import keras
+from gen.models.train import Recipe, Schedule, pretrain
 
 SEARCH_FILE = MODELS_DIR / "analysis" / "search.json"
 TRIAL_SCHEDULE = Schedule(max_epochs=6, learning_rate=3e-3, patience=6)

@@ -40,7 +40,7 @@ def _inputs(*files: tuple[str, str, str], thumbnails: bool = False) -> Callable[
         if thumbnails:  # the mosaics: their faces, and the overlay code that draws on them
             faces = sorted((analysis_dir(models_dir) / THUMBNAILS).glob("*.jpg"))
             found |= {f"{THUMBNAILS}/{p.name}": p for p in faces}
-            found["overlay"] = ROOT / "gen" / "explain" / "display.py"
+            found["overlay"] = ROOT / "gen" / "site" / "display.py"
         return found
     return collect
 
@@ -139,7 +139,7 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
 
     Drawn as one image with text on top rather than one axes per face: hundreds of axes take tens of
     seconds to lay out, one image a second."""
-    from gen.explain.display import overlay  # imports the explain package (TensorFlow): only on a redraw
+    from gen.site.display import overlay  # imports the explain package (TensorFlow): only on a redraw
     document = load_json(inputs["prototypes"])
     faces = document["faces"]
     plt = pyplot()

@@ -9,7 +9,7 @@ test split; the first whose accuracy is within MAX_ACCURACY_CHANGE points of the
 which changes the answer for at most MAX_ANSWERS_CHANGED% of the faces, is shipped. Both figures go into the committed `models/<name>/export.json`, together with the sha256 of
 the Keras model, so an unchanged model is never converted again.
 
-The build step `publish` copies the committed exports into `docs/models/` with one page-facing index.
+The site's build step (gen/site/publish.py) copies the committed exports into `docs/models/`.
 """
 from __future__ import annotations
 
@@ -23,15 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.config import MODEL_SPECS, MODELS_DIR, SITE_SRC
-from gen.data.samples import read_samples
+from gen.config import MODELS_DIR
 from gen.hashing import file_digest, tree_digest
-from gen.pipeline import BuildContext
+from gen.models.registry import MODEL_SPECS, trained_models
 
 EXPORT_DIR = "tfjs"  # models/<name>/tfjs/: model.json + weight shards, committed
 RECORD_FILE = "export.json"
-CALIBRATION_FILE = "analysis/age_calibration.json"  # under models/, written by the age step; optional
-INDEX_FILE = "index.json"  # docs/models/index.json: what the page reads first
 MAX_ACCURACY_CHANGE = 0.5  # percentage points of test-split accuracy a quantisation may cost
 MAX_ANSWERS_CHANGED = 0.5  # percent of test faces whose top class a quantisation may change
 QUANTISATIONS = ("uint8", "float16")  # tried smallest first
@@ -132,7 +129,7 @@ def harmless(accuracy_change: float, agreement: float) -> bool:
 
 def export_model(name: str, faces: TestFaces | None, models_dir: Path = MODELS_DIR) -> dict:
     """Convert one model (quantised when measured harmless) into models/<name>/tfjs and record it."""
-    from gen.keras import keras
+    from gen.models.keras import keras
 
     model_dir = models_dir / name
     task = json.loads((model_dir / "metadata.json").read_text())["task"]
@@ -185,67 +182,13 @@ def export_model(name: str, faces: TestFaces | None, models_dir: Path = MODELS_D
     return record
 
 
-def trained_names(models_dir: Path = MODELS_DIR) -> list[str]:
-    """The published models whose Keras file exists, in MODEL_SPECS order."""
-    return [name for name in MODEL_SPECS if (models_dir / name / "model.keras").exists()]
-
-
 def export_all(data_dir: Path | None, names: list[str] | None = None,
                models_dir: Path = MODELS_DIR) -> dict[str, dict]:
     """Export each model whose Keras file changed (or that was exported without measuring quantisation)."""
-    names = names or trained_names(models_dir)
+    names = names or trained_models(models_dir)
     measure = data_dir is not None and data_dir.is_dir()
     stale = [n for n in names if not is_current(models_dir / n, need_measured=measure)]
     for name in sorted(set(names) - set(stale)):
         print(f"[export] {name}: unchanged, kept", file=sys.stderr)
     faces = test_faces(data_dir) if stale and measure else None
     return {name: export_model(name, faces, models_dir) for name in stale}
-
-
-def page_metadata(name: str, models_dir: Path = MODELS_DIR, calibration: dict | None = None) -> dict:
-    """What the page needs to run and label one model: nothing the page shows is typed into its JS."""
-    metadata = json.loads((models_dir / name / "metadata.json").read_text())
-    record = read_record(models_dir / name) or {}
-    return {
-        "name": name,
-        "task": metadata["task"],
-        "labels": metadata["labels"],
-        "input_size": metadata["input_size"],
-        "feature_layer": metadata["feature_layer"],
-        "training_subset": metadata.get("training_subset"),
-        "url": f"{name}/model.json",
-        "quantisation": record.get("quantisation"),
-        "test_accuracy": record.get("test_accuracy"),
-        "calibration": (calibration or {}).get(name),
-    }
-
-
-def publish(ctx: BuildContext, models_dir: Path = MODELS_DIR, site_src: Path = SITE_SRC) -> None:
-    """Build step: bring exports up to date, copy them and the samples to docs/models/, write the page index."""
-    stale = [n for n in trained_names(models_dir) if not is_current(models_dir / n)]
-    if stale:
-        export_all(ctx.data_dir, stale, models_dir)
-    names = [n for n in MODEL_SPECS if (models_dir / n / EXPORT_DIR / "model.json").exists()]
-    if not names:
-        print("[export] no TF.js models under models/: the try-it page will have nothing to load", file=sys.stderr)
-        return
-    calibration_path = models_dir / CALIBRATION_FILE
-    calibration = json.loads(calibration_path.read_text()) if calibration_path.exists() else None
-    out = ctx.docs_dir / "models"
-    for name in names:
-        shutil.rmtree(out / name, ignore_errors=True)
-        shutil.copytree(models_dir / name / EXPORT_DIR, out / name)
-    index = {"models": {name: page_metadata(name, models_dir, calibration) for name in names},
-             "samples": publish_samples(out / "samples", site_src)}
-    (out / INDEX_FILE).write_text(json.dumps(index, indent=1) + "\n")
-
-
-def publish_samples(out: Path, site_src: Path = SITE_SRC) -> list[dict]:
-    """Copy the curated sample JPEGs next to the models: the page fetches them while loading, with the
-    models, so picking one later needs no request."""
-    samples = read_samples(site_src / "samples")
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    for sample in samples:
-        shutil.copy2(site_src / "samples" / sample["file"], out / sample["file"])
-    return [{"id": s["id"], "file": f"{out.name}/{s['file']}", "labels": s["labels"]} for s in samples]

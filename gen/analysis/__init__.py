@@ -1,0 +1,1 @@
+"""Dataset-wide measurements of the trained models (explanation quality, regions, findings)."""
