@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: site test venv node browser
+.PHONY: site test test-fast lint venv node browser
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,7 @@ site: venv node
 
 test: venv node browser
 	$(PY) -m pytest -q
+
+# The fast lane: no browser, no site build, no training (markers in pytest.ini). Under 2 minutes.
+test-fast: venv
+	$(PY) -m pytest -q -m "not slow and not browser and not site"

@@ -19,8 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gen.config import DEFAULT_UTKFACE_DIR, MODELS_DIR  # noqa: E402
-
+from gen.config import DEFAULT_UTKFACE_DIR, MODELS_DIR
 from gen.models.registry import MODEL_SPECS
 
 BUDGET_SECONDS = 60
@@ -43,10 +42,10 @@ def main() -> None:
     args = parser.parse_args()
     from gen.age.outputs import held_out_outputs, model_outputs
     from gen.age.prototypes import attach_grad_cams, critique_all
-    from gen.models.registry import PAIRED
     from gen.age.ranges import AGE_MODELS, analyse
     from gen.data.prepared import prepare_data
     from gen.models.keras import load_trained
+    from gen.models.registry import PAIRED
 
     started = time.perf_counter()
     data = prepare_data(args.data_dir, manifest=None)

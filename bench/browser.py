@@ -28,8 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gen.config import BUILD_DIR, MODELS_DIR  # noqa: E402
-from tests.browser_site import (CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, built_site_ready,  # noqa: E402
-                                real_models_ready, serve)
+from tests.browser_site import CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, built_site_ready, real_models_ready, serve  # noqa: E402
 
 GOALS = {"first prediction": 1000.0, "predict (5 models)": 50.0, "grad-cam (1 model)": 300.0}
 
@@ -81,8 +80,8 @@ def measure(url: str, backends: list[str], repeat: int, loads: int) -> dict[str,
                     page.goto(f"{url}{PAGE}/?backend={backend}")
                     page.wait_for_function("window.tryItReady !== undefined")
                     page.evaluate("window.tryItReady.then(() => true)")
-                    timings.append(page.evaluate(MEASURE, repeat) if load == loads - 1 else
-                                   page.evaluate("({...window.tryIt.timings, first: window.tryIt.timings.firstPrediction})"))
+                    first_load = "({...window.tryIt.timings, first: window.tryIt.timings.firstPrediction})"
+                    timings.append(page.evaluate(MEASURE, repeat) if load == loads - 1 else page.evaluate(first_load))
                     context.close()
             except Exception as error:  # a backend this machine cannot run: report it, measure the rest
                 results[backend] = {"error": str(error).splitlines()[0]}

@@ -18,18 +18,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from gen.config import DEFAULT_UTKFACE_DIR, MODELS_DIR, RACES, utkface_dir_from_env  # noqa: E402
-from gen.explain.registry import METHODS  # noqa: E402
-from gen.explain.guided_backprop import guided_model  # noqa: E402
-from gen.explain.integrated_gradients import make_baseline, quadrature  # noqa: E402
-from gen.explain.occlusion import window_masks  # noqa: E402
-from gen.models.architecture import FEATURE_LAYER  # noqa: E402
-from gen.site.heatmaps import load_samples, precompute  # noqa: E402
-from gen.models.registry import trained_models  # noqa: E402
-from gen.models.keras import keras, load_trained, tf  # noqa: E402
-
+from gen.config import DEFAULT_UTKFACE_DIR, MODELS_DIR, RACES, utkface_dir_from_env
+from gen.explain.guided_backprop import guided_model
+from gen.explain.integrated_gradients import make_baseline, quadrature
+from gen.explain.occlusion import window_masks
+from gen.explain.registry import METHODS
+from gen.models.architecture import FEATURE_LAYER
+from gen.models.keras import keras, load_trained, tf
+from gen.models.registry import trained_models
+from gen.site.heatmaps import load_samples, precompute
 
 BUDGET_SECONDS = 60
 
@@ -109,7 +108,8 @@ def main() -> None:
     images = np.stack([s.pixels for s in samples] * (1 + args.images // len(samples)))[:args.images]
     targets = model.predict(images, verbose=0).argmax(1)
     print(f"model: {name}; {args.images} images, plain: {args.plain_images}; TF threads: "
-          f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'} on {len(__import__('os').sched_getaffinity(0))} cores")
+          f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'} on "
+          f"{len(__import__('os').sched_getaffinity(0))} cores")
     print(f"{'method':22} {'batched ms/img':>14} {'plain ms/img':>13} {'speed-up':>9} {'max |diff|':>11}")
     for method, record in METHODS.items():
         parameters = dict(record.site_parameters)
@@ -134,12 +134,13 @@ def main() -> None:
         started = time.perf_counter()
         precompute(Path(scratch) / "docs", cache_dir=Path(scratch) / "cache")
         cached = time.perf_counter() - started
-    print(f"curated samples x {len(names)} models, all methods, cold cache: {curated:.1f} s; unchanged rerun: {cached:.1f} s")
+    print(f"curated samples x {len(names)} models, all methods, cold cache: {curated:.1f} s; "
+          f"unchanged rerun: {cached:.1f} s")
     folder = Path(args.data_dir) if args.data_dir else (utkface_dir_from_env() or DEFAULT_UTKFACE_DIR)
     aggregate = 0.0
     if folder.is_dir() and names:
-        from gen.data.prepared import prepare_data
         from gen.analysis.explanations import aggregates
+        from gen.data.prepared import prepare_data
         data = prepare_data(folder, manifest=None)
         test = data.split["test"]
         started = time.perf_counter()

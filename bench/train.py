@@ -17,8 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gen.config import DEFAULT_UTKFACE_DIR, MODELS_DIR  # noqa: E402
-
+from gen.config import DEFAULT_UTKFACE_DIR, MODELS_DIR
 from gen.models.registry import MODEL_SPECS
 
 BUDGET_MINUTES = 45
@@ -45,8 +44,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_UTKFACE_DIR)
     args = parser.parse_args()
     if args.run:
-        from gen.models import train
         from gen.data.prepared import prepare_data
+        from gen.models import train
 
         started = time.monotonic()
         data = prepare_data(args.data_dir, manifest=None)

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from gen.config import DEFAULT_UTKFACE_DIR, utkface_dir_from_env
-
-from gen.models.registry import MODEL_SPECS
 from gen.data.utkface import DatasetError
+from gen.models.registry import MODEL_SPECS
 from gen.site.context import SiteError
 
 
@@ -27,9 +27,10 @@ def cmd_data_report(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from gen.models.train import get_strategy, train_all
+    strategy = get_strategy(args.strategy)  # before anything else touches TensorFlow
     from gen.data.prepared import prepare_data
-    from gen.models.train import train_all
-    train_all(prepare_data(_data_dir(args.data_dir)), args.only)
+    train_all(prepare_data(_data_dir(args.data_dir)), args.only, strategy=strategy)
 
 
 def cmd_search(args: argparse.Namespace) -> None:
@@ -104,8 +105,8 @@ def cmd_prototypes(args: argparse.Namespace) -> None:
 def cmd_explain(args: argparse.Namespace) -> None:
     from gen.config import DOCS_DIR
     if args.analysis:
-        from gen.data.prepared import prepare_data
         from gen.analysis.explanations import run_analysis
+        from gen.data.prepared import prepare_data
         run_analysis(prepare_data(_data_dir(args.data_dir)))
     from gen.site.heatmaps import precompute
     computed = precompute(Path(args.docs_dir or DOCS_DIR))
@@ -125,6 +126,7 @@ def _add_explain_step(steps: argparse._SubParsersAction) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gen", description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up messages too")
     steps = parser.add_subparsers(dest="step", required=True)
     report = steps.add_parser("data-report", help="dataset counts and distribution figures")
     _add_data_dir(report)
@@ -139,11 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
         _add_data_dir(step)
         step.add_argument("--only", nargs="+", choices=sorted(MODEL_SPECS), metavar="NAME",
                           help=f"only these models ({', '.join(MODEL_SPECS)})")
+        if name == "train":
+            step.add_argument("--strategy", choices=("mirrored", "multiworker"),
+                              help="distribute training: every local device, or the workers named by TF_CONFIG "
+                                   "(README: 'Training on a cluster')")
         step.set_defaults(run=run)
     _add_site_steps(steps)
     _add_explain_step(steps)
     for name, run, text in (
-            ("age-ranges", cmd_age_ranges, "calibrated age ranges -> models/analysis/age_ranges.json, age_calibration.json"),
+            ("age-ranges", cmd_age_ranges,
+             "calibrated age ranges -> models/analysis/age_ranges.json, age_calibration.json"),
             ("prototypes", cmd_prototypes, "MMD-critic prototypes and criticisms -> models/analysis/prototypes.json")):
         step = steps.add_parser(name, help=text)
         _add_data_dir(step)
@@ -153,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.verbose:
+        os.environ["GEN_VERBOSE"] = "1"  # read by gen.models.keras when TensorFlow is first imported
     try:
         args.run(args)
     except (DatasetError, SiteError) as error:

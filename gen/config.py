@@ -13,7 +13,7 @@ MODELS_DIR = ROOT / "models"
 SITE_SRC = ROOT / "site_src"
 DOCS_DIR = ROOT / "docs"
 BUILD_DIR = ROOT / "build"
-CACHE_DIR = ROOT / ".cache"
+CACHE_DIR = Path(os.environ.get("GEN_CACHE_DIR") or ROOT / ".cache")  # the tests point it at a temporary folder
 DEFAULT_UTKFACE_DIR = ROOT.parent / "shared" / "datasets" / "utkface"
 
 RACES = ("White", "Black", "Asian", "Indian", "Others")

@@ -18,8 +18,10 @@ import json
 from pathlib import Path
 
 from gen.config import MODELS_DIR
-
-from gen.models.registry import MODEL_SPECS, RACE_PAIR  # the pair is evaluated together: race_biased's metrics compare it with race_fair
+from gen.models.registry import (  # the pair is evaluated together: race_biased's metrics compare it with race_fair
+    MODEL_SPECS,
+    RACE_PAIR,
+)
 from gen.pipeline import BuildContext
 
 EXPLAIN_FILES = ("explain_faithfulness", "explain_sanity", "explain_completeness", "explain_aggregates")

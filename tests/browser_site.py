@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from gen.config import IMAGE_SIZE, MODELS_DIR, SITE_SRC
-
 from gen.models.registry import MODEL_SPECS
 
 PAGE = "10-try-it"
@@ -72,8 +71,8 @@ def page_html() -> str:
 
 def assemble_site(folder: Path, models_dir: Path) -> Path:
     """The page, its assets, vendored TF.js and the published models, laid out as in build/."""
-    from gen.site.publish import run as publish
     from gen.pipeline import BuildContext
+    from gen.site.publish import run as publish
     from gen.site.render import sync_files, vendor_files
 
     publish(BuildContext(docs_dir=folder, data_dir=None), models_dir)

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.faces import write_face
+# Before anything imports gen.config: every cache the tests fill lives in a temporary folder, never in
+# the repository's .cache/ (a test run neither reuses nor spoils the maintainer's caches).
+os.environ.setdefault("GEN_CACHE_DIR", tempfile.mkdtemp(prefix="gen-test-cache-"))
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from tests.faces import write_face
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +40,13 @@ def tiny_utkface(tmp_path: Path) -> Path:
                 for copy in range(4):
                     write_face(folder / f"{age}_{gender}_{race}_2017{race}{gender}{age:03d}{copy}.jpg.chip.jpg", rng)
     return folder
+
+
+SITE_FIXTURES = {"built_site", "served_site"}  # the shared site build: minutes on a cold cache
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need the shared site build are marked `site`, so `make test-fast` can leave them out."""
+    for item in items:
+        if SITE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.site)

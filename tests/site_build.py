@@ -49,7 +49,7 @@ def built_site() -> BuiltSite:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         """Keep test output clean; failed requests are checked in the browser instead."""
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 
 from gen.config import AGE_BINS, CENSUS_SHARES, GENDERS, RACES, SEED
-
 from gen.models.registry import MODEL_SPECS
 
 
@@ -59,13 +58,13 @@ def fake_metadata(name: str) -> dict:
 
 def fake_data_report() -> dict:
     def counts(n: int) -> dict:
-        return {"n": n, "race": {r: n // 5 for r in RACES}, "gender": {g: n // 2 for g in GENDERS},
-                "age": {b: n // 9 for b in AGE_BINS}}
+        return {"n": n, "race": dict.fromkeys(RACES, n // 5), "gender": dict.fromkeys(GENDERS, n // 2),
+                "age": dict.fromkeys(AGE_BINS, n // 9)}
     biased = {r: int(round(share * 1000)) for r, share in CENSUS_SHARES.items()}
     return {"folder_files": 1010, "malformed_names": ["bad.jpg"], "unreadable": {}, "duplicate_copies": 3,
             "label_conflicts": 2, "faces": 1000, "splits": {s: counts(n) for s, n in
                                                             (("train", 700), ("val", 150), ("test", 150))},
-            "subsets": {"all": counts(700), "fair": {"n": 1000, "race": {r: 200 for r in RACES}},
+            "subsets": {"all": counts(700), "fair": {"n": 1000, "race": dict.fromkeys(RACES, 200)},
                         "biased": {"n": 1000, "race": biased}},
             "census_shares": CENSUS_SHARES, "split_fractions": {"train": 0.7, "val": 0.15, "test": 0.15},
             "seed": SEED}

@@ -3,9 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from gen.age.calibration import (conformal_threshold, conformity_scores, contiguous_ranges, coverage_spread,
-                                 fit_temperature,
-                                 group_thresholds, hull_scores, mass_rule_sets, temperature_scale, top_k)
+from gen.age.calibration import (
+    conformal_threshold,
+    conformity_scores,
+    contiguous_ranges,
+    coverage_spread,
+    fit_temperature,
+    group_thresholds,
+    hull_scores,
+    mass_rule_sets,
+    temperature_scale,
+    top_k,
+)
 
 N_BINS = 9
 

@@ -10,18 +10,19 @@ import numpy as np
 import pytest
 
 from gen.config import IMAGE_SIZE, SITE_SRC
-
 from gen.models.registry import MODEL_SPECS
+
+pytestmark = pytest.mark.slow  # trains models or converts them to TF.js
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     from gen.age.prototypes import write_prototypes
-    from gen.models.registry import PAIRED
     from gen.age.ranges import write_age_ranges
-    from gen.models.architecture import build_classifier
     from gen.data.prepared import prepare_data
+    from gen.models.architecture import build_classifier
     from gen.models.keras import keras
+    from gen.models.registry import PAIRED
     from tests.faces import write_face
 
     folder = tmp_path_factory.mktemp("utkface")

@@ -9,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gen.models import export
-from gen.site import publish
 from gen.config import IMAGE_SIZE, SITE_SRC
+from gen.models import export
 from gen.models.registry import MODEL_SPECS
 from gen.pipeline import BuildContext
+from gen.site import publish
 from tests.browser_site import train_small_models
+
+pytestmark = pytest.mark.slow  # trains models or converts them to TF.js
 
 NAMES = ("gender", "age_base")
 

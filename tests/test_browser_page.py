@@ -17,14 +17,20 @@ import pytest
 from PIL import Image
 
 from gen.config import IMAGE_SIZE, MODELS_DIR, ROOT, SITE_SRC
-
-from gen.models.registry import MODEL_SPECS
 from gen.data.samples import read_samples, sample_pixels
-from tests.browser_site import (CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, real_models_ready,
-                                serve, train_small_models)
-from tests.site_build import built_site, served_site  # noqa: F401  (session fixtures: one site build)
+from gen.models.registry import MODEL_SPECS
+from tests.browser_site import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PAGE,
+    assemble_site,
+    real_models_ready,
+    serve,
+    train_small_models,
+)
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: `make browser` installs it")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: `make browser` installs it")]
 
 ARTIFACTS = ROOT / "test-artifacts"
 SAMPLES = read_samples()

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 from gen.config import MODELS_DIR, age_to_bin
-
-from gen.models.registry import MODEL_SPECS
 from gen.data.samples import read_samples, sample_pixels
+from gen.models.registry import MODEL_SPECS
 
 SAMPLES = read_samples()
 MAX_WEIGHT_BYTES = 1.5 * 1024 * 1024

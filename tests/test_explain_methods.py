@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.explain_helpers import CORNERS, SIZE, planted_cam_model, planted_faces, red_square, trained_classifier
 from gen.explain.base import input_gradients
 from gen.explain.gradcam import grad_cam
 from gen.explain.integrated_gradients import integrated_gradients, make_baseline, quadrature
@@ -12,6 +11,7 @@ from gen.explain.occlusion import occlusion
 from gen.explain.registry import METHODS
 from gen.explain.smoothgrad import smoothgrad
 from gen.models.keras import keras
+from tests.explain_helpers import CORNERS, SIZE, planted_cam_model, planted_faces, red_square, trained_classifier
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """The explain build step: what it writes for the pages, and that its cache skips unchanged work."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -8,12 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gen.models.architecture import build_classifier
 from gen.config import RACES, SITE_SRC
-import dataclasses
-
 from gen.explain.registry import METHODS as SITE_METHODS
-from gen.models.architecture import FEATURE_LAYER
+from gen.models.architecture import FEATURE_LAYER, build_classifier
 from gen.models.keras import keras
 from gen.site.heatmaps import precompute as full_precompute
 
@@ -64,7 +62,7 @@ def test_explain_step_writes_the_index_and_caches(models_dir: Path, tmp_path: Pa
 
     index = json.loads((docs / "generated" / "explain" / "samples.json").read_text())
     sample = index["samples"][0]
-    for name, entry in sample["models"].items():
+    for entry in sample["models"].values():
         roles = [e["role"] for e in entry["explained"]]
         assert roles in (["predicted_and_true"], ["predicted", "true"])
         assert entry["explained"][0]["class"] == entry["predicted"]
@@ -74,7 +72,8 @@ def test_explain_step_writes_the_index_and_caches(models_dir: Path, tmp_path: Pa
             for files in explained["maps"].values():
                 assert (docs / files["overlay"]).is_file() and (docs / files["heatmap"]).is_file()
     true_row, *own_rows = sample["comparison"]
-    assert true_row["role"] == "true" and {m["class"] for m in true_row["models"].values()} == {sample["labels"]["race"]}
+    assert true_row["role"] == "true"
+    assert {m["class"] for m in true_row["models"].values()} == {sample["labels"]["race"]}
     if own_rows:
         assert own_rows[0]["role"] == "predicted" and not true_row["also_predicted"]
         assert all(m["class"] == sample["models"][n]["predicted"] for n, m in own_rows[0]["models"].items())

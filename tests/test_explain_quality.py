@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gen.explain.base import Explanation, Method
-from gen.explain.gradcam import METHOD as GRAD_CAM, grad_cam
 from gen.analysis import explanations as quality
+from gen.explain.base import Explanation, Method
+from gen.explain.gradcam import METHOD as GRAD_CAM
+from gen.explain.gradcam import grad_cam
 from tests.explain_helpers import planted_cam_model, planted_faces, red_square, trained_classifier
 
 

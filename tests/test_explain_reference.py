@@ -32,8 +32,8 @@ from gen.explain.integrated_gradients import integrated_gradients
 from gen.explain.occlusion import occlusion
 from gen.explain.smoothgrad import smoothgrad
 from gen.models.architecture import FEATURE_LAYER
-from tests.explain_helpers import SIZE, planted_faces, trained_classifier
 from gen.models.keras import keras
+from tests.explain_helpers import SIZE, planted_faces, trained_classifier
 
 SMOOTH_SAMPLES = 64
 
@@ -78,8 +78,8 @@ def pair_call(model: keras.Model, target: int):
 @pytest.mark.parametrize("method, reference", [(grad_cam, Gradcam), (grad_cam_plusplus, GradcamPlusPlus)])
 def test_cam_methods_match_tf_keras_vis(tiny, faces, method, reference) -> None:
     images, targets = faces
-    cams = reference(tiny)(CategoricalScore(list(targets)), images, penultimate_layer=FEATURE_LAYER, seek_penultimate_conv_layer=False,
-                           expand_cam=False, normalize_cam=False)
+    cams = reference(tiny)(CategoricalScore(list(targets)), images, penultimate_layer=FEATURE_LAYER,
+                           seek_penultimate_conv_layer=False, expand_cam=False, normalize_cam=False)
     close_to_reference(method(tiny, images, targets).coarse, np.asarray(cams))
 
 
@@ -129,6 +129,7 @@ np.save(sys.argv[2] + "masks.npy", np.stack(masks))
 """
 
 
+@pytest.mark.slow  # a TensorFlow 1 graph in a subprocess
 def test_guided_backprop_matches_pair_saliency_tf1(tiny, faces, tmp_path) -> None:
     """PAIR's guided backprop overrides the Relu op's gradient in a TF1 graph. A graph-mode model
     invalidates eager ones in the same process, so the reference runs in a child Python process on
@@ -150,8 +151,8 @@ def test_smoothgrad_agrees_with_references(tiny, faces, library) -> None:
     np.random.seed(0)
     for index, (image, target) in enumerate(zip(images, targets)):
         if library == "pair":
-            reference = pair.GradientSaliency().GetSmoothedMask(image, pair_call(tiny, int(target)),
-                                                                stdev_spread=0.15, nsamples=SMOOTH_SAMPLES, magnitude=False)
+            reference = pair.GradientSaliency().GetSmoothedMask(
+                image, pair_call(tiny, int(target)), stdev_spread=0.15, nsamples=SMOOTH_SAMPLES, magnitude=False)
             mine = ours[index]
         else:  # tf-keras-vis returns max |mean gradient| over channels, normalised: compare that view
             tf.random.set_seed(index)

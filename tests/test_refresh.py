@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 from gen.config import MODELS_DIR
-
 from gen.models.registry import MODEL_SPECS
 from gen.pipeline import BuildContext
 from gen.refresh import run, stale_files, stale_metrics, stale_models

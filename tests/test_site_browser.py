@@ -10,14 +10,14 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.site_build import BuiltSite, built_site, served_site  # noqa: F401 - shared fixtures
+from tests.site_build import BuiltSite
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium at /usr/bin/chromium (`make browser` installs it)")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="needs Debian's chromium at /usr/bin/chromium (`make browser` installs it)")]
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +59,7 @@ def visit(browser, url: str, viewport: dict[str, int], mobile: bool = False) -> 
 
 
 @pytest.mark.parametrize("page_name", BuiltSite(Path(), Path()).page_paths())
-def test_page_loads_cleanly_and_typesets(browser, served_site, built_site, page_name):  # noqa: F811
+def test_page_loads_cleanly_and_typesets(browser, served_site, built_site, page_name):
     report = visit(browser, served_site + built_site.page_paths()[page_name], {"width": 1280, "height": 900})
     assert report["console"] == [], f"{page_name}: console errors"
     assert report["failed"] == [], f"{page_name}: failed requests"
@@ -68,13 +68,13 @@ def test_page_loads_cleanly_and_typesets(browser, served_site, built_site, page_
 
 
 @pytest.mark.parametrize("page_name", BuiltSite(Path(), Path()).page_paths())
-def test_phone_viewport_has_no_horizontal_scroll(browser, served_site, built_site, page_name):  # noqa: F811
+def test_phone_viewport_has_no_horizontal_scroll(browser, served_site, built_site, page_name):
     report = visit(browser, served_site + built_site.page_paths()[page_name], PHONE, mobile=True)
     assert report["overflow"] <= 0, f"{page_name}: {report['overflow']} px wider than a {PHONE['width']} px phone"
     assert report["console"] == [] and report["failed"] == [] and report["offsite"] == []
 
 
-def test_math_page_exists(browser, served_site, built_site):  # noqa: F811
+def test_math_page_exists(browser, served_site, built_site):
     """At least the models page carries a formula, so the MathJax check above is not vacuous."""
     assert visit(browser, served_site + built_site.page_paths()["03-models.md"],
                  {"width": 1280, "height": 900})["has_math"]

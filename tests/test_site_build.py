@@ -13,7 +13,7 @@ from gen.config import SITE_SRC
 from gen.hashing import tree_digest
 from gen.site.build import publish
 from gen.site.context import SiteError
-from tests.site_build import BuiltSite, built_site  # noqa: F401 - the shared build
+from tests.site_build import BuiltSite
 
 # Attributes through which a browser fetches something when the page loads.
 FETCHING = {"src", "srcset", "poster", "data"}
@@ -65,7 +65,7 @@ def local_target(site: BuiltSite, page: Path, reference: str) -> Path:
     return target / "index.html" if path.endswith("/") else target
 
 
-def test_every_page_renders(built_site):  # noqa: F811
+def test_every_page_renders(built_site):
     for name, url in built_site.page_paths().items():
         html = built_site.site_dir / url / "index.html"
         assert html.exists(), f"{name} was not built"
@@ -74,7 +74,7 @@ def test_every_page_renders(built_site):  # noqa: F811
         assert "{{" not in text and "{%" not in text, f"{name} has unrendered template code"
 
 
-def test_every_loaded_file_exists_and_is_local(built_site):  # noqa: F811
+def test_every_loaded_file_exists_and_is_local(built_site):
     missing, offsite = [], []
     for page in page_files(built_site):
         refs = References()
@@ -89,7 +89,7 @@ def test_every_loaded_file_exists_and_is_local(built_site):  # noqa: F811
     assert offsite == [] and missing == []
 
 
-def test_no_reference_to_another_host_except_reader_links(built_site):  # noqa: F811
+def test_no_reference_to_another_host_except_reader_links(built_site):
     """HTML attributes and inline code, CSS url()/@import and the site's own scripts name no other host.
 
     Third-party minified libraries (Material, lunr, TF.js, MathJax) mention URLs in licence comments and
@@ -112,14 +112,14 @@ def test_no_reference_to_another_host_except_reader_links(built_site):  # noqa: 
     assert found == []
 
 
-def test_mathjax_is_served_with_its_fonts_and_extensions(built_site):  # noqa: F811
+def test_mathjax_is_served_with_its_fonts_and_extensions(built_site):
     mathjax = built_site.site_dir / "vendor" / "mathjax"
     assert (mathjax / "tex-mml-chtml.js").is_file()
     assert list((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
     assert (mathjax / "input" / "tex" / "extensions" / "ams.js").is_file()
 
 
-def test_failed_build_keeps_the_previous_site(built_site, tmp_path):  # noqa: F811
+def test_failed_build_keeps_the_previous_site(built_site, tmp_path):
     docs, site = tmp_path / "docs", tmp_path / "site"
     shutil.copytree(built_site.docs_dir, docs)
     shutil.copytree(built_site.site_dir, site)
@@ -131,7 +131,7 @@ def test_failed_build_keeps_the_previous_site(built_site, tmp_path):  # noqa: F8
     assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "site"], "no half-built folder is left behind"
 
 
-def test_publish_swaps_in_a_new_site_and_skips_an_unchanged_one(built_site, tmp_path):  # noqa: F811
+def test_publish_swaps_in_a_new_site_and_skips_an_unchanged_one(built_site, tmp_path):
     docs, site = tmp_path / "docs", tmp_path / "site"
     shutil.copytree(built_site.docs_dir, docs)
     shutil.copytree(built_site.site_dir, site)

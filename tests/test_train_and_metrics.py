@@ -7,20 +7,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gen.models.registry import MODEL_SPECS
 from gen.models.metrics import classification_metrics, expected_calibration_error, within_one_bin
+from gen.models.registry import MODEL_SPECS
 
 
+@pytest.mark.slow
 def test_training_end_to_end_on_a_tiny_set(tiny_utkface: Path, tmp_path: Path, monkeypatch) -> None:
-    from gen.models import train
     from gen.data.prepared import prepare_data
+    from gen.models import train
     from gen.models.evaluate import evaluate_all
     from gen.models.keras import keras
 
     monkeypatch.setattr("gen.data.images.CACHE_DIR", tmp_path / "cache")
     data = prepare_data(tiny_utkface, manifest=None)
     quick = train.Schedule(max_epochs=1, learning_rate=1e-3, patience=1, batch_size=32)
-    recipe = train.Recipe(size=64, pretrain=quick, finetune={name: quick for name in MODEL_SPECS})
+    recipe = train.Recipe(size=64, pretrain=quick, finetune=dict.fromkeys(MODEL_SPECS, quick))
     runs = tmp_path / "runs"
     pretrained = train.pretrain(data, recipe, runs)
     assert train.pretrain(data, recipe, runs) == pretrained  # kept: not trained twice

@@ -13,7 +13,8 @@ One change from the paper, which ranks by |w|: we rank by w itself. With the few
 show, the prototypes put all their mass in the dense core, so w is negative across the core and |w|
 ranks core faces, near-copies of the prototypes, first (tests/test_age_mmd_critic.py shows it on a toy
 mixture; on the models' groups the top-|w| faces sit among the ~10% closest to a prototype, recorded as
-"absolute_witness_closeness" in models/analysis/prototypes.json). Positive w is the paper's meaning of a criticism: faces the group has and the prototypes
+"absolute_witness_closeness" in models/analysis/prototypes.json).
+Positive w is the paper's meaning of a criticism: faces the group has and the prototypes
 do not represent.
 
 Works on any kernel matrix; `rbf_kernel` with `median_bandwidth` is the paper's default, and it has no

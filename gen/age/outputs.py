@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.models.architecture import EMBEDDING_LAYER
 from gen.config import CACHE_DIR, MODELS_DIR
 from gen.data.dataset import FaceDataset
 from gen.data.prepared import PreparedData
 from gen.hashing import file_digest, value_digest
+from gen.models.architecture import EMBEDDING_LAYER
 from gen.models.keras import keras
 
 OUTPUTS_FORMAT = 1  # bump when what is stored changes

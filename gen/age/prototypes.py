@@ -28,10 +28,10 @@ from gen.age.mmd_critic import median_bandwidth, rbf_kernel, select_criticisms, 
 from gen.age.outputs import ModelOutputs, held_out_outputs
 from gen.age.paths import PROTOTYPES, THUMBNAILS, analysis_dir, model_digests
 from gen.config import AGE_BINS, GENDERS, MODELS_DIR, RACES
-from gen.models.registry import MODEL_SPECS, PAIRED
 from gen.data.prepared import PreparedData
 from gen.explain.gradcam import grad_cam
 from gen.models.keras import keras, load_trained
+from gen.models.registry import MODEL_SPECS, PAIRED
 
 PROTOTYPES_PER_GROUP = 3
 CRITICISMS_PER_GROUP = 3
@@ -112,7 +112,7 @@ def critique_model(name: str, outputs: ModelOutputs, paired: ModelOutputs, data:
             continue
         found = critique_group(embeddings[members], p_true[members], prediction[members] == group)
 
-        def entry(position: int) -> dict:
+        def entry(position: int, members=members, label=label, group=group, found=found) -> dict:
             row = members[position]
             return {"index": int(test[row]), "label": label, "prediction": spec.labels[prediction[row]],
                     "confidence": float(probabilities[row].max()), "p_true": float(p_true[row]),

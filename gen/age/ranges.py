@@ -18,18 +18,30 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.age.calibration import (PROBABILITY_FLOOR, RULE, calibration_split, conformal_threshold, conformity_scores,
-                                 coverage_spread,
-                                 contiguous_ranges, fit_temperature, group_thresholds, mass_rule_sets,
-                                 negative_log_likelihood, range_summary, temperature_scale, top_k)
+from gen.age.calibration import (
+    PROBABILITY_FLOOR,
+    RULE,
+    calibration_split,
+    conformal_threshold,
+    conformity_scores,
+    contiguous_ranges,
+    coverage_spread,
+    fit_temperature,
+    group_thresholds,
+    mass_rule_sets,
+    negative_log_likelihood,
+    range_summary,
+    temperature_scale,
+    top_k,
+)
 from gen.age.outputs import held_out_outputs
 from gen.age.paths import CALIBRATION, RANGES, analysis_dir, model_digests
 from gen.config import AGE_BIN_EDGES, AGE_BINS, GENDERS, MODELS_DIR, RACES, SEED, age_to_bin
-from gen.models.registry import MODEL_SPECS
 from gen.data.prepared import PreparedData
 from gen.data.samples import SAMPLES_DIR, read_samples, sample_pixels
 from gen.models.keras import keras, load_trained
 from gen.models.metrics import expected_calibration_error
+from gen.models.registry import MODEL_SPECS
 
 ALPHA = 0.10  # ranges should miss the true bin at most 10% of the time
 # Share of the validation faces that fits the temperature; the rest sets the conformal thresholds. One

@@ -26,11 +26,10 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import gaussian_filter
 from scipy.stats import spearmanr
+from tqdm import tqdm
 
 from gen.config import AGE_BINS, MODELS_DIR, RACES, SEED
 from gen.data.prepared import PreparedData
-from tqdm import tqdm
-
 from gen.explain.base import Method, predict
 from gen.explain.gradcam import grad_cam
 from gen.explain.integrated_gradients import integrated_gradients
@@ -54,7 +53,8 @@ ABOUT = {
                     "AUC over the fraction of pixels changed. Random maps are the baseline.",
     "sanity": "Cascading model-parameter randomisation from the top layer: mean Spearman rank correlation of |map| "
               "between the trained model and the model with the layers up to each step re-initialised.",
-    "completeness": "Integrated Gradients completeness: |sum(attributions) - (F(x) - F(baseline))| / |F(x) - F(baseline)| "
+    "completeness": "Integrated Gradients completeness: "
+                    "|sum(attributions) - (F(x) - F(baseline))| / |F(x) - F(baseline)| "
                     "over the faces, per baseline, quadrature rule and number of steps.",
     "aggregates": "Mean per-face-normalised Grad-CAM (target-layer resolution) over every test face, explaining each "
                   "model's own prediction, per race and per age bin; difference = race_fair - race_biased.",
@@ -209,7 +209,8 @@ def run_analysis(data: PreparedData, models_dir: Path = MODELS_DIR, out_dir: Pat
     test = data.split["test"]
     races, bins = data.dataset.labels("race")[test], data.dataset.labels("age")[test]
     about = {"faces": {"count": len(faces), "per_race": FACES_PER_RACE, "seed": SEED, "split": "test"},
-             "data_hash": data.dataset.fingerprint, "parameters": {name: dict(m.site_parameters) for name, m in METHODS.items()}}
+             "data_hash": data.dataset.fingerprint,
+             "parameters": {name: dict(method.site_parameters) for name, method in METHODS.items()}}
     results: dict[str, dict[str, Any]] = {"faithfulness": {}, "sanity": {}, "completeness": {}, "aggregates": {}}
     for name in names:
         started = time.monotonic()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from tqdm import tqdm
 
 from gen.config import CACHE_DIR
-from tqdm import tqdm
 
 RESAMPLE = Image.Resampling.BILINEAR  # antialiased downscale, close to a browser canvas resize
 CACHE_FORMAT = 1  # bump when decoding changes, so old caches are not reused

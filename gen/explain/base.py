@@ -18,6 +18,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +94,17 @@ class _Compiled:
         spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
         index = tf.TensorSpec([None], tf.int32)
         vector = tf.TensorSpec([None], tf.float32)
-        # Closures made for this model: tracing one model's functions never counts as retracing another's.
-        self.scores = tf.function(lambda x: self._forward(x)[1:], input_signature=[spec])
-        self.input_gradients = tf.function(lambda x, t: self._input_gradients(x, t), input_signature=[spec, index])
-        self.feature_gradients = tf.function(lambda x, t: self._feature_gradients(x, t),
-                                             input_signature=[spec, index])
-        self.path_integral = tf.function(lambda x, b, t, n, w: self._path_integral(x, b, t, n, w),
+        # Each function is traced once per model (the signatures fix every shape). TensorFlow counts traces
+        # per Python code object, so the same method traced for five models would read as "retracing";
+        # a partial has no code object of its own, so each model's functions are counted on their own.
+        self.scores = tf.function(partial(self._scores), input_signature=[spec])
+        self.input_gradients = tf.function(partial(self._input_gradients), input_signature=[spec, index])
+        self.feature_gradients = tf.function(partial(self._feature_gradients), input_signature=[spec, index])
+        self.path_integral = tf.function(partial(self._path_integral),
                                          input_signature=[spec, spec, index, vector, vector])
+
+    def _scores(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        return self._forward(x)[1:]
 
     def _forward(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """(feature maps, scores explained, probabilities) from one forward pass."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gen.explain.base import Explanation, Method, Targets, channel_magnitude, check_inputs
 from gen.explain import gradcam, guided_backprop
+from gen.explain.base import Explanation, Method, Targets, channel_magnitude, check_inputs
 from gen.models.keras import keras
 
 

@@ -3,8 +3,15 @@ its function and its `METHOD = Method(...)` record, plus one line here; the site
 analyses and the figures all read this registry."""
 from __future__ import annotations
 
-from gen.explain import (gradcam, gradcam_plusplus, guided_backprop, guided_gradcam, integrated_gradients, occlusion,
-                         smoothgrad)
+from gen.explain import (
+                         gradcam,
+                         gradcam_plusplus,
+                         guided_backprop,
+                         guided_gradcam,
+                         integrated_gradients,
+                         occlusion,
+                         smoothgrad,
+)
 from gen.explain.base import Method
 
 METHODS: dict[str, Method] = {method.name: method for method in (

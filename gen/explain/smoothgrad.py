@@ -11,8 +11,17 @@ from __future__ import annotations
 import numpy as np
 
 from gen.explain import integrated_gradients
-from gen.explain.base import (Explanation, Method, Targets, channel_magnitude, channel_sum, check_inputs, groups,
-                              input_gradients, predict)
+from gen.explain.base import (
+    Explanation,
+    Method,
+    Targets,
+    channel_magnitude,
+    channel_sum,
+    check_inputs,
+    groups,
+    input_gradients,
+    predict,
+)
 from gen.models.keras import keras
 
 INNER = ("gradient", "integrated_gradients")

@@ -8,14 +8,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from gen.config import GENDERS, MODELS_DIR, RACES, SEED
-
-from gen.models.registry import MODEL_SPECS, RACE_PAIR, ModelSpec
 from gen.data.prepared import PreparedData
 from gen.models.keras import load_trained
 from gen.models.metrics import N_BOOTSTRAP, classification_metrics
-from tqdm import tqdm
+from gen.models.registry import MODEL_SPECS, RACE_PAIR, ModelSpec
+
 
 def group_columns(data: PreparedData, indices: np.ndarray) -> dict[str, np.ndarray]:
     """Race, gender and race x gender names for each face, for group metrics."""

@@ -6,7 +6,8 @@ inner layer ("features") and gradients through the layers after it; only the Lay
 Weights are quantised only when it costs (almost) nothing: each candidate (uint8, then float16, the
 smallest first) is converted, loaded back from the exported files exactly as shipped, and scored on the
 test split; the first whose accuracy is within MAX_ACCURACY_CHANGE points of the Keras model's, and
-which changes the answer for at most MAX_ANSWERS_CHANGED% of the faces, is shipped. Both figures go into the committed `models/<name>/export.json`, together with the sha256 of
+which changes the answer for at most MAX_ANSWERS_CHANGED% of the faces, is shipped. Both figures go
+into the committed `models/<name>/export.json`, together with the sha256 of
 the Keras model, so an unchanged model is never converted again.
 
 The site's build step (gen/site/publish.py) copies the committed exports into `docs/models/`.

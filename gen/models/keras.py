@@ -37,10 +37,10 @@ def _quiet_stderr(enabled: bool):
 
 
 with _quiet_stderr(not VERBOSE):
-    import tensorflow as tf  # noqa: E402
+    import tensorflow as tf
 
     tf.config.list_physical_devices()  # looks for GPUs now, while quiet, instead of at the first operation
-    import tf_keras as keras  # noqa: E402
+    import tf_keras as keras
 
 from pathlib import Path  # noqa: E402
 

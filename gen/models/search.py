@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gen.models.architecture import Trunk
 from gen.config import CACHE_DIR, MODELS_DIR
 from gen.data.prepared import prepare_data
+from gen.models.architecture import Trunk
 from gen.models.keras import keras
 from gen.models.train import Recipe, Schedule, pretrain
 

@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import norm
 
-from gen.models.architecture import EMBEDDING_LAYER, FEATURE_LAYER, Trunk, build_classifier, build_multitask
 from gen.config import AGE_BIN_EDGES, CACHE_DIR, IMAGE_SIZE, MODELS_DIR, SEED, TASK_LABELS
-from gen.models.registry import MODEL_SPECS, ModelSpec
 from gen.data.prepared import PreparedData
 from gen.data.subsets import balanced_class_weights
+from gen.models.architecture import EMBEDDING_LAYER, FEATURE_LAYER, Trunk, build_classifier, build_multitask
 from gen.models.keras import keras, tf
+from gen.models.registry import MODEL_SPECS, ModelSpec
 
 PRETRAIN_TASKS = {task: len(TASK_LABELS[task]) for task in ("gender", "age")}
 
@@ -156,16 +156,21 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
 class Checkpoint(keras.callbacks.Callback):
     """Early stopping on validation loss that also checkpoints after every epoch and prints an ETA.
 
-    The folder holds `last.keras` (model and optimizer state), `best.weights.h5` and `state.json`
-    (epochs done, history, best loss and epoch, epochs without improvement). Other workers of a
-    multi-worker run save into a temporary folder, as every worker must take part in saving."""
+    The folder holds `last.keras` (model and optimizer state), `best.npz` (the best epoch's weights)
+    and `state.json` (epochs done, history, best loss and epoch, epochs without improvement). Other
+    workers of a multi-worker run save into a temporary folder, as every worker must take part in
+    saving; each keeps the best weights in memory, so none reads a file another is writing."""
 
     def __init__(self, folder: Path, patience: int, max_epochs: int, label: str, chief: bool, state: dict):
         super().__init__()
         self.folder, self.patience, self.max_epochs, self.label = folder, patience, max_epochs, label
         self.write_to = folder if chief else Path(tempfile.mkdtemp(prefix="worker-checkpoint-"))
         self.state = state
-        self.stop_reason = None
+        best = folder / "best.npz"
+        self.best_weights = None
+        if state["epochs_done"] and best.exists():  # resumed: the best epoch so far is on disk
+            with np.load(best) as stored:
+                self.best_weights = [stored[f"arr_{i}"] for i in range(len(stored.files))]
 
     def on_epoch_begin(self, epoch, logs=None):
         self.started = time.monotonic()
@@ -178,7 +183,8 @@ class Checkpoint(keras.callbacks.Callback):
         state["seconds"] += time.monotonic() - self.started
         if state["best"] is None or logs["val_loss"] < state["best"]:
             state.update(best=float(logs["val_loss"]), best_epoch=epoch + 1, wait=0)
-            self.model.save_weights(self.write_to / "best.weights.h5")
+            self.best_weights = self.model.get_weights()
+            np.savez(self.write_to / "best.npz", *self.best_weights)
         else:
             state["wait"] += 1
         if state["wait"] >= self.patience:
@@ -221,7 +227,7 @@ def fit(build, train_ds, val_ds, schedule: Schedule, steps: int, label: str, che
         print(f"[{label}] up to {schedule.max_epochs} epochs of {steps} batches", flush=True)
         model.fit(train_ds, validation_data=val_ds, epochs=schedule.max_epochs, initial_epoch=state["epochs_done"],
                   steps_per_epoch=steps, callbacks=[callback], verbose=0)
-    model.load_weights(checkpoint_dir / "best.weights.h5")
+    model.set_weights(callback.best_weights)
     print(f"[{label}] {state['epochs_done']} epochs in {state['seconds']:.0f} s, best epoch {state['best_epoch']}",
           flush=True)
     return model, {"history": state["history"], "epochs_run": state["epochs_done"], "best_epoch": state["best_epoch"],
@@ -290,7 +296,8 @@ def train_model(spec: ModelSpec, data: PreparedData, pretrained_path: Path, out_
         initialise_from_pretrained(model, keras.models.load_model(pretrained_path), spec.task)
         return model
 
-    checkpoint_dir = run_dir / f"finetune-{spec.name}-{recipe.key(data.dataset.fingerprint, SEED, pretrained_path.parent.name)}"
+    key = recipe.key(data.dataset.fingerprint, SEED, pretrained_path.parent.name)
+    checkpoint_dir = run_dir / f"finetune-{spec.name}-{key}"
     model, record = fit(build, train_ds, val_ds, schedule, int(np.ceil(len(train) / schedule.batch_size)), spec.name,
                         checkpoint_dir, {"probabilities": _smoothing(spec.task, recipe, schedule)}, strategy)
     model_dir = out_dir / spec.name

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from gen.config import AGE_BINS, CI_QUANTILES, GENDERS, IMAGE_SIZE, MODELS_DIR, RACES, ROOT, SITE_SRC
-
 from gen.models.registry import MODEL_SPECS
 
 # What each model folder may hold for the pages: {context key: file name}.

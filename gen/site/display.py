@@ -50,7 +50,8 @@ def colour(map01: np.ndarray, signed: bool = False) -> np.ndarray:
 
 def resize_map(map01: np.ndarray, size: int) -> np.ndarray:
     """Bilinear resize of one map to size x size, for drawing over a larger picture of the face."""
-    return np.asarray(Image.fromarray(np.asarray(map01, np.float32), mode="F").resize((size, size), Image.BILINEAR))
+    picture = Image.fromarray(np.asarray(map01, np.float32))  # a float32 array makes a mode "F" image
+    return np.asarray(picture.resize((size, size), Image.BILINEAR))
 
 
 def heatmap(map01: np.ndarray, signed: bool = False) -> np.ndarray:

@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from gen.config import AGE_BINS, RACES
-from gen.site import display
 from gen.explain.registry import METHODS
-from gen.models.registry import MODEL_SPECS, RACE_PAIR
 from gen.hashing import file_digest, value_digest
+from gen.models.registry import MODEL_SPECS, RACE_PAIR
 from gen.plotting import pyplot, save_figure
-
+from gen.site import display
 
 
 def _titles() -> dict[str, str]:
@@ -76,8 +75,8 @@ def draw_sanity(data: dict, path: Path) -> None:
         result = data["sanity"][model]
         steps = ["trained"] + [f"−{s}" for s in result["steps"]]
         for method, values in result["methods"].items():
-            axis.plot(steps, [1.0] + values["correlation"], marker="o", label=titles[method] + (" (flagged)"
-                                                                                               if values["flagged"] else ""))
+            label = titles[method] + (" (flagged)" if values["flagged"] else "")
+            axis.plot(steps, [1.0] + values["correlation"], marker="o", label=label)
         axis.axhline(result["flag_threshold"], color="grey", linestyle=":", linewidth=1)
         axis.set_title(f"{model}: randomised from the top")
         axis.set_ylabel("Spearman correlation with trained maps")

@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from gen.config import AGE_BINS, CACHE_DIR, GENDERS, MODELS_DIR, RACES
-
-from gen.models.registry import MODEL_SPECS, RACE_PAIR
 from gen.hashing import file_digest, value_digest
+from gen.models.registry import MODEL_SPECS, RACE_PAIR
 from gen.pipeline import BuildContext
 from gen.plotting import pyplot, save_figure
 from gen.site.context import PRODUCERS, MissingDataError, interval_level, load_json, shown_path
@@ -120,7 +119,7 @@ def _group_dots(ax, metrics_by_model: dict[str, dict], column: str, groups: tupl
         # A percentile bootstrap interval can miss its point estimate in a tiny group; never draw it inverted.
         low = np.maximum(accuracy - np.array([r["ci_low"] for r in rows]), 0)
         high = np.maximum(np.array([r["ci_high"] for r in rows]) - accuracy, 0)
-        color = COLORS.get(name.removeprefix("race_"), None)
+        color = COLORS.get(name.removeprefix("race_"))
         ax.errorbar(accuracy, y + (index - (len(metrics_by_model) - 1) / 2) * step, xerr=[low, high], fmt="o",
                     capsize=3, color=color, label=name)
     ax.set_yticks(y, groups)

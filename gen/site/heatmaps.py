@@ -25,14 +25,13 @@ import numpy as np
 from tqdm import tqdm
 
 from gen.config import CACHE_DIR, IMAGE_SIZE, MODELS_DIR, SITE_SRC, TASK_LABELS, age_to_bin
-
-from gen.models.registry import RACE_PAIR, trained_models
 from gen.data.images import decode_face
 from gen.data.samples import read_samples
 from gen.explain.base import Method, predict
 from gen.explain.registry import METHODS
 from gen.hashing import file_digest, value_digest
 from gen.models.keras import load_trained
+from gen.models.registry import RACE_PAIR, trained_models
 from gen.pipeline import BuildContext
 from gen.site import display
 from gen.site.explain_figures import analysis_files  # figures of the committed dataset analyses
@@ -233,7 +232,8 @@ def describe_comparison(results: dict[str, ModelMaps], sample: Sample, pictures:
             probabilities = result.probabilities[sample.id]
             chosen[name] = (true_class(result.task, sample.labels) if role == "true"
                             else int(np.argmax(probabilities)))
-        if role == "predicted" and all(rows[0]["models"][n]["class"] == results[n].labels[t] for n, t in chosen.items()):
+        if role == "predicted" and all(rows[0]["models"][n]["class"] == results[n].labels[t]
+                                       for n, t in chosen.items()):
             rows[0]["also_predicted"] = True  # both models answered the true label: one row says it all
             continue
         row = {"role": role, "also_predicted": False, "scale": {}, "models": {
