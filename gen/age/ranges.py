@@ -42,6 +42,7 @@ from gen.data.samples import SAMPLES_DIR, read_samples, sample_pixels
 from gen.models.keras import keras, load_trained
 from gen.models.metrics import expected_calibration_error
 from gen.models.registry import MODEL_SPECS
+from gen.stats import confidence_bins
 
 ALPHA = 0.10  # ranges should miss the true bin at most 10% of the time
 # Share of the validation faces that fits the temperature; the rest sets the conformal thresholds. One
@@ -95,7 +96,7 @@ def reliability(probabilities: np.ndarray, labels: np.ndarray, n_bins: int = REL
     """Top-label confidence vs accuracy in equal-width bins, for the reliability diagram."""
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == labels
-    bin_of = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    bin_of = confidence_bins(confidence, n_bins)
     return [{"confidence": float(confidence[bin_of == b].mean()), "accuracy": float(correct[bin_of == b].mean()),
              "n": int((bin_of == b).sum())} for b in range(n_bins) if (bin_of == b).any()]
 

@@ -11,16 +11,16 @@ from fairlearn.metrics import MetricFrame
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support, recall_score
 
 from gen.config import CI_QUANTILES
+from gen.stats import N_BOOTSTRAP, confidence_bins
 
-N_BOOTSTRAP = 1000
+
 
 
 def expected_calibration_error(probabilities: np.ndarray, y_true: np.ndarray, n_bins: int = 15) -> float:
     """Top-label ECE: |confidence - accuracy| averaged over equal-width confidence bins, weighted by size."""
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == y_true
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    bin_of = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, n_bins - 1)
+    bin_of = confidence_bins(confidence, n_bins)
     total = 0.0
     for b in range(n_bins):
         members = bin_of == b
