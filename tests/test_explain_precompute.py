@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gen.config import RACES, SITE_SRC
+from gen.config import MODELS_DIR, RACES, SITE_SRC
 from gen.explain.registry import METHODS as SITE_METHODS
 from gen.models.architecture import FEATURE_LAYER, build_classifier
 from gen.models.keras import keras
+from gen.site.context import MissingDataError
 from gen.site.heatmaps import precompute as full_precompute
 
 
@@ -51,6 +52,9 @@ def models_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("models")
     write_model(folder / "race_fair", 1)
     write_model(folder / "race_biased", 2)
+    (folder / "analysis").mkdir()
+    for committed in (MODELS_DIR / "analysis").glob("explain_*"):  # the explanation figures draw from these
+        shutil.copy(committed, folder / "analysis" / committed.name)
     return folder
 
 
@@ -101,3 +105,13 @@ def test_changed_model_is_recomputed(models_dir: Path, tmp_path: Path) -> None:
     model.save(changed / "race_fair" / "model.keras")
     result = precompute(docs, changed, site_src, cache)
     assert result["predictions"] == 1 and result["maps"] > 0  # race_biased came from the cache
+
+
+def test_a_missing_analysis_file_stops_with_the_command_that_writes_it(models_dir: Path, tmp_path: Path) -> None:
+    site_src, docs, cache = tmp_path / "site_src", tmp_path / "docs", tmp_path / "cache"
+    write_samples(site_src, 1)
+    incomplete = tmp_path / "models"
+    shutil.copytree(models_dir, incomplete)
+    (incomplete / "analysis" / "explain_sanity.json").unlink()
+    with pytest.raises(MissingDataError, match=r"explain_sanity\.json is missing \(written by `python -m gen explain"):
+        precompute(docs, incomplete, site_src, cache)

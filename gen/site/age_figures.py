@@ -17,9 +17,9 @@ from gen.config import CACHE_DIR, MODELS_DIR, RACES, ROOT
 from gen.data.samples import MANIFEST_NAME, SAMPLES_DIR, read_samples
 from gen.pipeline import BuildContext
 from gen.plotting import pyplot, save_figure
+from gen.site.cache import Unit
+from gen.site.cache import make_figures as make_area_figures
 from gen.site.context import MissingDataError, load_json, shown_path
-from gen.site.figures import Unit
-from gen.site.figures import make_figures as make_area_figures
 
 AREA = "age"
 RULES = {"baseline_raw": ("sum to 90% (raw)", "#9a9a9a"), "conformal": ("conformal", "#3b6ea8"),

@@ -1,13 +1,12 @@
 """Figures of the committed explanation analyses (models/analysis/explain_*.json) for pages 05-07.
 
-Each figure is cached under .cache/explain/figures/ by the hash of its input files and of this
-file, so an unchanged build draws nothing. A missing analysis file means the figure is left out
-with a note: the site's pages say which command writes it.
+Each figure is a cached unit (gen/site/cache.py) under .cache/explain/figures/, keyed by the hash of its
+input files and of this file, so an unchanged build draws nothing. A missing analysis file stops the
+build with the command that writes it.
 """
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,10 +14,10 @@ import numpy as np
 
 from gen.config import AGE_BINS, RACES
 from gen.explain.registry import METHODS
-from gen.hashing import file_digest, value_digest
 from gen.models.registry import MODEL_SPECS, RACE_PAIR
 from gen.plotting import pyplot, save_figure
 from gen.site import display
+from gen.site.cache import Unit, require
 
 
 def _titles() -> dict[str, str]:
@@ -150,43 +149,30 @@ def draw_average_age(data: dict, faces: dict[str, np.ndarray], path: Path) -> No
     _aggregate_grid(plt, rows, {"all": faces["all"]}, path, set())
 
 
-FIGURES: dict[str, tuple[str, Callable]] = {
-    "faithfulness-auc.png": ("explain_faithfulness", draw_faithfulness),
-    "faithfulness-curves.png": ("explain_faithfulness", draw_curves),
-    "sanity.png": ("explain_sanity", draw_sanity),
-    "completeness.png": ("explain_completeness", draw_completeness),
-    "average-race.png": ("explain_aggregates", draw_average_race),
-    "average-age.png": ("explain_aggregates", draw_average_age),
-}
-FACE_FIGURES = {"average-race.png", "average-age.png"}
+def _figure(file: str, stem: str, draw: Callable, faces: bool = False) -> Unit:
+    """A figure drawn from models/analysis/<stem>.json (and the mean faces, for the class averages)."""
+
+    def inputs(models_dir: Path) -> dict[str, Path]:
+        folder = Path(models_dir) / "analysis"
+        return {"data": require(folder / f"{stem}.json"),
+                **({"faces": require(folder / "explain_mean_faces.npz")} if faces else {})}
+
+    def draw_unit(files: dict[str, Path], out: Path) -> None:
+        data = json.loads(files["data"].read_text())
+        if faces:
+            with np.load(files["faces"]) as stored:
+                draw(data, {k: stored[k] for k in stored.files}, out / file)
+        else:
+            draw(data, out / file)
+
+    return Unit(Path(file).stem, inputs, draw_unit)
 
 
-def analysis_files(models_dir: Path, cache) -> dict[str, Path]:
-    """{published name: cached PNG} for every figure whose analysis file exists."""
-    folder = Path(models_dir) / "analysis"
-    faces_file = folder / "explain_mean_faces.npz"
-    files = {}
-    missing = set()
-    for name, (stem, draw) in FIGURES.items():
-        source = folder / f"{stem}.json"
-        inputs = [source] + ([faces_file] if name in FACE_FIGURES else [])
-        if not all(p.exists() for p in inputs):
-            missing.update(p.name for p in inputs if not p.exists())
-            continue
-        key = value_digest(name, file_digest(Path(__file__)), [file_digest(p) for p in inputs])
-        path = cache.path("figures", f"{Path(name).stem}-{key}", ".png")
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            data = json.loads(source.read_text())
-            if name in FACE_FIGURES:
-                with np.load(faces_file) as stored:
-                    draw(data, {k: stored[k] for k in stored.files}, path)
-            else:
-                draw(data, path)
-            cache.computed["pictures"] += 1
-        if path.exists():  # a figure whose models are not in the analysis is not drawn
-            files[name] = path
-    if missing:
-        print(f"[explain] no {', '.join(sorted(missing))} under {folder}: those figures are left out "
-              "(run `python -m gen explain --analysis` with the dataset)", file=sys.stderr)
-    return files
+UNITS = (
+    _figure("faithfulness-auc.png", "explain_faithfulness", draw_faithfulness),
+    _figure("faithfulness-curves.png", "explain_faithfulness", draw_curves),
+    _figure("sanity.png", "explain_sanity", draw_sanity),
+    _figure("completeness.png", "explain_completeness", draw_completeness),
+    _figure("average-race.png", "explain_aggregates", draw_average_race, faces=True),
+    _figure("average-age.png", "explain_aggregates", draw_average_age, faces=True),
+)

@@ -7,37 +7,26 @@ build therefore draws nothing, and a new metrics file redraws only the figures t
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from gen.config import AGE_BINS, CACHE_DIR, GENDERS, MODELS_DIR, RACES
-from gen.hashing import file_digest, value_digest
 from gen.models.registry import MODEL_SPECS, RACE_PAIR
 from gen.pipeline import BuildContext
 from gen.plotting import pyplot, save_figure
-from gen.site.context import PRODUCERS, MissingDataError, interval_level, load_json, shown_path
-from gen.site.render import sync_files
+from gen.site.cache import Unit, require
+from gen.site.cache import make_figures as make_area_figures
+from gen.site.context import interval_level, load_json
 
 AREA = "site"
 COLORS = {"fair": "#1b7f79", "biased": "#c4512b", "census": "#555555", "all": "#8a8a8a",
           "train": "#3b6ea8", "val": "#7fa6d6", "test": "#c7d8ee"}
 
 
-def _require(path: Path) -> Path:
-    if not path.exists():
-        producer = PRODUCERS.get(path.stem)
-        hint = f" (written by `{producer}`)" if producer else ""
-        raise MissingDataError(f"{shown_path(path)} is missing{hint}; the site's figures need it")
-    return path
-
-
 def _model_file(name: str, stem: str, models_dir: Path) -> Path:
-    return _require(Path(models_dir) / name / f"{stem}.json")
+    return require(Path(models_dir) / name / f"{stem}.json")
 
 
 # ---- data page ----
@@ -204,17 +193,8 @@ def write_architecture(inputs: dict[str, Path], out: Path) -> None:
         {"model": model.name, "parameters": int(model.count_params()), "stages": stages}, indent=1))
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One cached output group: which files it reads and the function that draws it."""
-
-    name: str
-    inputs: Callable[[Path], dict[str, Path]]
-    draw: Callable[[dict[str, Path], Path], None]
-
-
 def _report(models_dir: Path) -> dict[str, Path]:
-    return {"data_report": _require(Path(models_dir) / "analysis" / "data_report.json")}
+    return {"data_report": require(Path(models_dir) / "analysis" / "data_report.json")}
 
 
 def _model_inputs(names: tuple[str, ...] | list[str], stem: str) -> Callable[[Path], dict[str, Path]]:
@@ -222,7 +202,7 @@ def _model_inputs(names: tuple[str, ...] | list[str], stem: str) -> Callable[[Pa
 
 
 def _model_weights(name: str) -> Callable[[Path], dict[str, Path]]:
-    return lambda models_dir: {f"{name}/model": _require(Path(models_dir) / name / "model.keras")}
+    return lambda models_dir: {f"{name}/model": require(Path(models_dir) / name / "model.keras")}
 
 
 UNITS = (
@@ -238,42 +218,9 @@ UNITS = (
 )
 
 
-def cached_unit(unit: Unit, models_dir: Path, cache_dir: Path) -> tuple[Path, bool]:
-    """The folder holding `unit`'s outputs for its current inputs, drawing them only on a cache miss."""
-    inputs = unit.inputs(models_dir)
-    key = value_digest(unit.name, file_digest(Path(__file__)), {k: file_digest(p) for k, p in inputs.items()})
-    folder = Path(cache_dir) / f"{unit.name}-{key}"
-    if folder.is_dir():
-        return folder, False
-    Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{unit.name}-", dir=cache_dir))
-    try:
-        unit.draw(inputs, scratch)
-        try:
-            scratch.rename(folder)
-        except OSError:
-            if not folder.is_dir():  # else a concurrent build drew the same unit first: use its copy
-                raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    for old in Path(cache_dir).glob(f"{unit.name}-*"):
-        if old != folder:
-            shutil.rmtree(old, ignore_errors=True)
-    return folder, True
-
-
-def make_figures(docs_dir: Path, models_dir: Path = MODELS_DIR, cache_dir: Path = CACHE_DIR / AREA,
-                 units: tuple[Unit, ...] = UNITS, area: str = AREA) -> list[str]:
-    """Bring docs/generated/<area>/ up to date; returns the units that had to be drawn."""
-    files: dict[str, Path] = {}
-    drawn = []
-    for unit in units:
-        folder, fresh = cached_unit(unit, models_dir, cache_dir)
-        files.update({p.name: p for p in folder.iterdir()})
-        if fresh:
-            drawn.append(unit.name)
-    sync_files(files, Path(docs_dir) / "generated" / area)
-    return drawn
+def make_figures(docs_dir: Path, models_dir: Path = MODELS_DIR, cache_dir: Path = CACHE_DIR / AREA) -> list[str]:
+    """Bring docs/generated/site/ up to date; returns the units that had to be drawn."""
+    return make_area_figures(docs_dir, models_dir, cache_dir, UNITS, AREA)
 
 
 def run(ctx: BuildContext) -> None:

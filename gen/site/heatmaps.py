@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,8 @@ from gen.models.keras import load_trained
 from gen.models.registry import RACE_PAIR, trained_models
 from gen.pipeline import BuildContext
 from gen.site import display
-from gen.site.explain_figures import analysis_files  # figures of the committed dataset analyses
+from gen.site.cache import Store, unit_files
+from gen.site.explain_figures import UNITS as ANALYSIS_FIGURES
 from gen.site.render import sync_files
 
 AREA = "explain"
@@ -72,23 +73,6 @@ def true_class(task: str, labels: dict[str, Any]) -> int | None:
 
 
 @dataclass
-class Cache:
-    """Content-addressed files under one folder; `computed` counts what had to be made this run."""
-
-    folder: Path
-    computed: dict[str, int] = field(default_factory=lambda: {"predictions": 0, "maps": 0, "pictures": 0})
-
-    def path(self, kind: str, key: str, suffix: str) -> Path:
-        return self.folder / kind / f"{key}{suffix}"
-
-    def save_npz(self, path: Path, **arrays: np.ndarray) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(path)
-
-
-@dataclass
 class ModelMaps:
     """One model's results on the samples: probabilities and raw maps per (sample, class, method)."""
 
@@ -99,7 +83,7 @@ class ModelMaps:
     maps: dict[tuple[str, int, str], tuple[np.ndarray, float | None, str]]  # -> (map, delta, map key)
 
 
-def explain_model(name: str, samples: list[Sample], cache: Cache, models_dir: Path = MODELS_DIR,
+def explain_model(name: str, samples: list[Sample], cache: Store, models_dir: Path = MODELS_DIR,
                   methods: dict[str, Method] = METHODS) -> ModelMaps:
     """Probabilities and every method's maps for one model, computing only what the cache lacks."""
     folder = Path(models_dir) / name
@@ -174,7 +158,7 @@ def slug(text: str) -> str:
 class Pictures:
     """Renders PNGs into the cache (once per content) and collects {published name: cached file}."""
 
-    def __init__(self, cache: Cache, samples: dict[str, Sample]):
+    def __init__(self, cache: Store, samples: dict[str, Sample]):
         self.cache, self.samples, self.files = cache, samples, {}
 
     def add(self, name: str, map_key: str, raw: np.ndarray, divisor: float, signed: bool, sample_id: str,
@@ -254,7 +238,7 @@ def describe_comparison(results: dict[str, ModelMaps], sample: Sample, pictures:
 def precompute(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = SITE_SRC,
                cache_dir: Path = CACHE_DIR / AREA, methods: dict[str, Method] = METHODS) -> dict[str, int]:
     """Bring docs/generated/explain/ up to date; returns how many predictions, maps and pictures were made."""
-    cache = Cache(Path(cache_dir))
+    cache = Store(Path(cache_dir))
     samples = load_samples(site_src)
     names = trained_models(models_dir)
     if not names:
@@ -276,7 +260,9 @@ def precompute(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = S
                          n in results for n in RACE_PAIR) else []} for s in samples],
     }
     files = dict(pictures.files)
-    files.update(analysis_files(models_dir, cache))
+    figures, drawn = unit_files(ANALYSIS_FIGURES, models_dir, cache.folder / "figures")
+    files.update(figures)
+    cache.computed["pictures"] += len(drawn)
     files["samples.json"] = write_if_changed(cache.folder / "samples.json", index)
     sync_files(files, Path(docs_dir) / "generated" / AREA)
     return cache.computed
