@@ -31,7 +31,8 @@ PRODUCERS = {
     "age_calibration": "python -m gen age-ranges",
     "prototypes": "python -m gen prototypes",
     "search": "python -m gen search",
-    **dict.fromkeys(("explain_faithfulness", "explain_sanity", "explain_completeness", "explain_aggregates", "explain_mean_faces"), "python -m gen explain --analysis"),
+    **dict.fromkeys(("explain_faithfulness", "explain_sanity", "explain_completeness", "explain_aggregates",
+                     "explain_mean_faces"), "python -m gen explain --analysis"),
 }
 
 
