@@ -27,6 +27,7 @@ from gen.explain.occlusion import window_masks
 from gen.explain.registry import METHODS
 from gen.models.architecture import FEATURE_LAYER
 from gen.models.keras import keras, load_trained, tf
+from gen.models.predict import predict
 from gen.models.registry import trained_models
 from gen.site.heatmaps import load_samples, precompute
 
@@ -106,7 +107,7 @@ def main() -> None:
     model, name = load_model()
     samples = load_samples()
     images = np.stack([s.pixels for s in samples] * (1 + args.images // len(samples)))[:args.images]
-    targets = model.predict(images, verbose=0).argmax(1)
+    targets = predict(model, images).argmax(1)
     print(f"model: {name}; {args.images} images, plain: {args.plain_images}; TF threads: "
           f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'} on "
           f"{len(__import__('os').sched_getaffinity(0))} cores")

@@ -16,6 +16,7 @@ from gen.data.prepared import PreparedData
 from gen.hashing import file_digest, value_digest
 from gen.models.architecture import EMBEDDING_LAYER
 from gen.models.keras import keras
+from gen.models.predict import predict
 
 OUTPUTS_FORMAT = 1  # bump when what is stored changes
 
@@ -38,7 +39,7 @@ def probabilities_and_embeddings(model: keras.Model, pixels: np.ndarray, batch_s
                                  ) -> tuple[np.ndarray, np.ndarray]:
     """One forward pass giving both the softmax and the embedding (raw 0-255 pixels in)."""
     both = keras.Model(model.input, [model.output, model.get_layer(EMBEDDING_LAYER).output])
-    probabilities, embeddings = both.predict(pixels.astype(np.float32), batch_size=batch_size, verbose=0)
+    probabilities, embeddings = predict(both, pixels, batch_size)
     return probabilities, embeddings
 
 

@@ -41,6 +41,7 @@ from gen.data.prepared import PreparedData
 from gen.data.samples import SAMPLES_DIR, read_samples, sample_pixels
 from gen.models.keras import keras, load_trained
 from gen.models.metrics import expected_calibration_error
+from gen.models.predict import predict
 from gen.models.registry import MODEL_SPECS
 from gen.stats import confidence_bins
 
@@ -167,7 +168,7 @@ def sample_ranges(models: dict[str, keras.Model], calibrations: dict[str, AgeCal
     rows = [{"id": s["id"], "file": s["file"], "age": s["labels"]["age"], "race": s["labels"]["race"],
              "true_bin": AGE_BINS[age_to_bin(s["labels"]["age"])], "models": {}} for s in manifest]
     for name, model in models.items():
-        probabilities = model.predict(pixels.astype(np.float32), verbose=0)
+        probabilities = predict(model, pixels)
         calibration = calibrations[name]
         scaled = temperature_scale(probabilities, calibration.temperature)
         bins, values = top_k(probabilities, 3)

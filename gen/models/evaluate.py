@@ -14,6 +14,7 @@ from gen.config import GENDERS, MODELS_DIR, RACES, SEED
 from gen.data.prepared import PreparedData
 from gen.models.keras import load_trained
 from gen.models.metrics import N_BOOTSTRAP, classification_metrics
+from gen.models.predict import predict
 from gen.models.registry import MODEL_SPECS, RACE_PAIR, ModelSpec
 
 
@@ -30,14 +31,10 @@ def check_targets(name: str, metrics: dict) -> list[dict]:
             for metric, minimum in MODEL_SPECS[name].goals]
 
 
-def predict(name: str, models_dir: Path, pixels: np.ndarray) -> np.ndarray:
-    return load_trained(name, models_dir).predict(pixels.astype(np.float32), batch_size=256, verbose=0)
-
-
 def evaluate_model(spec: ModelSpec, data: PreparedData, models_dir: Path = MODELS_DIR,
                    n_boot: int = N_BOOTSTRAP) -> dict:
     test = data.split["test"]
-    probabilities = predict(spec.name, models_dir, data.dataset.pixels[test])
+    probabilities = predict(load_trained(spec.name, models_dir), data.dataset.pixels[test])
     metrics = classification_metrics(probabilities, data.dataset.labels(spec.task)[test], spec.labels,
                                      group_columns(data, test), ordinal=spec.task == "age", seed=SEED,
                                      n_boot=n_boot)

@@ -74,7 +74,8 @@ def is_current(model_dir: Path, need_measured: bool = False) -> bool:
 
 def top1(model, faces: TestFaces) -> np.ndarray:
     """The predicted class of every test face."""
-    return model.predict(faces.pixels.astype(np.float32), batch_size=512, verbose=0).argmax(axis=1)
+    from gen.models.predict import predict  # imports TensorFlow: only when a model is measured
+    return predict(model, faces.pixels).argmax(axis=1)
 
 
 def percent(hits: np.ndarray) -> float:

@@ -20,6 +20,7 @@ from gen.config import CACHE_DIR, MODELS_DIR
 from gen.data.prepared import prepare_data
 from gen.models.architecture import Trunk
 from gen.models.keras import keras
+from gen.models.predict import predict
 from gen.models.train import Recipe, Schedule, pretrain
 
 SEARCH_FILE = MODELS_DIR / "analysis" / "search.json"
@@ -41,7 +42,7 @@ def selection_score(scores: dict) -> float:
 
 
 def validation_scores(model: keras.Model, pixels: np.ndarray, genders: np.ndarray, age_bins: np.ndarray) -> dict:
-    outputs = model.predict(pixels.astype(np.float32), batch_size=256, verbose=0)
+    outputs = predict(model, pixels)
     gender, age = outputs["gender"].argmax(1), outputs["age"].argmax(1)
     scores = {"gender_accuracy": float((gender == genders).mean()), "age_exact": float((age == age_bins).mean()),
               "age_within_one": float((np.abs(age - age_bins) <= 1).mean())}
