@@ -18,10 +18,7 @@ import json
 from pathlib import Path
 
 from gen.config import MODELS_DIR
-from gen.models.registry import (  # the pair is evaluated together: race_biased's metrics compare it with race_fair
-    MODEL_SPECS,
-    RACE_PAIR,
-)
+from gen.models.registry import MODEL_SPECS, RACE_PAIR, model_digests  # the pair is evaluated together
 from gen.pipeline import BuildContext
 
 EXPLAIN_FILES = ("explain_faithfulness", "explain_sanity", "explain_completeness", "explain_aggregates")
@@ -43,9 +40,13 @@ def stale_models(data_hash: str, models_dir: Path = MODELS_DIR) -> list[str]:
 
 
 def stale_metrics(data_hash: str, retrained: list[str], models_dir: Path = MODELS_DIR) -> list[str]:
-    """Models whose metrics.json is missing, names other data, or predates a retraining."""
-    stale = {name for name in MODEL_SPECS
-             if name in retrained or (_json(models_dir / name / "metrics.json") or {}).get("data_hash") != data_hash}
+    """Models whose metrics.json is missing, names other data, or was measured on another model file."""
+    def current(name: str) -> bool:
+        metrics = _json(models_dir / name / "metrics.json") or {}
+        return (metrics.get("data_hash") == data_hash
+                and metrics.get("model_sha256") == model_digests([name], models_dir)[name])
+
+    stale = {name for name in MODEL_SPECS if name in retrained or not current(name)}
     if stale & set(RACE_PAIR):
         stale |= set(RACE_PAIR)
     return [name for name in MODEL_SPECS if name in stale]
@@ -56,11 +57,16 @@ def stale_files(stems: tuple[str, ...], check, analysis_dir: Path) -> bool:
     return any((content := _json(analysis_dir / f"{stem}.json")) is None or check(content) for stem in stems)
 
 
+def other_models(content: dict, models_dir: Path = MODELS_DIR) -> bool:
+    """True when a result records model digests that differ from the model files now present."""
+    recorded = content.get("model_sha256") or {}
+    return not recorded or recorded != model_digests(list(recorded), models_dir)
+
+
 def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
     if ctx.data_dir is None:
         print("[refresh] no dataset here: the site is built from the committed models and analyses", flush=True)
         return
-    from gen.age.paths import model_digests
     from gen.data.prepared import prepare_data
 
     data = prepare_data(ctx.data_dir)
@@ -80,12 +86,12 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
         from gen.models.evaluate import evaluate_all
         evaluate_all(data, to_evaluate, models_dir)
         done.append(f"evaluated {', '.join(to_evaluate)}")
-    if retrained or stale_files(EXPLAIN_FILES, lambda c: c.get("data_hash") != data_hash, analysis_dir):
+    if retrained or stale_files(EXPLAIN_FILES, lambda c: c.get("data_hash") != data_hash or other_models(c, models_dir),
+                                analysis_dir):
         from gen.analysis.explanations import run_analysis
         run_analysis(data, models_dir)
         done.append("explanation analyses")
-    if stale_files(AGE_FILES, lambda c: c["model_sha256"] != model_digests(list(c["model_sha256"]), models_dir),
-                   analysis_dir):
+    if stale_files(AGE_FILES, lambda c: other_models(c, models_dir), analysis_dir):
         from gen.age.prototypes import write_prototypes
         from gen.age.ranges import write_age_ranges
         write_age_ranges(data, models_dir=models_dir)

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from gen.age.paths import PROTOTYPES, RANGES, THUMBNAILS, analysis_dir, model_digests
+from gen.age.paths import PROTOTYPES, RANGES, THUMBNAILS, analysis_dir
 from gen.config import MODELS_DIR
+from gen.models.registry import model_digests
 
 MAX_COMMITTED_BYTES = 1_000_000  # JSON and thumbnails together stay small enough for the repository
 

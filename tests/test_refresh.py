@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 
 from gen.config import MODELS_DIR
-from gen.models.registry import MODEL_SPECS
+from gen.models.registry import MODEL_SPECS, model_digests
 from gen.pipeline import BuildContext
-from gen.refresh import run, stale_files, stale_metrics, stale_models
+from gen.refresh import other_models, run, stale_files, stale_metrics, stale_models
 
 
 def _write(path: Path, content: dict) -> None:
@@ -20,7 +20,9 @@ def _models(tmp_path: Path, data_hash: str) -> Path:
         (tmp_path / name).mkdir()
         (tmp_path / name / "model.keras").write_bytes(b"weights")
         _write(tmp_path / name / "metadata.json", {"data_hash": data_hash})
-        _write(tmp_path / name / "metrics.json", {"data_hash": data_hash})
+    digests = model_digests(list(MODEL_SPECS), tmp_path)
+    for name in MODEL_SPECS:
+        _write(tmp_path / name / "metrics.json", {"data_hash": data_hash, "model_sha256": digests[name]})
     return tmp_path
 
 
@@ -41,6 +43,15 @@ def test_metrics_follow_retraining_and_race_models_go_in_pairs(tmp_path: Path) -
     assert stale_metrics("aaaa", [], models) == ["race_fair", "race_biased"]
 
 
+def test_metrics_and_analyses_measured_on_another_model_file_are_stale(tmp_path: Path) -> None:
+    models = _models(tmp_path, "aaaa")
+    recorded = {"model_sha256": model_digests(["gender", "age_base"], models)}
+    assert not other_models(recorded, models)
+    (models / "gender" / "model.keras").write_bytes(b"retrained weights")  # same data, new model file
+    assert stale_metrics("aaaa", [], models) == ["gender"]
+    assert other_models(recorded, models) and other_models({}, models)
+
+
 def test_analysis_files_are_stale_when_missing_or_outdated(tmp_path: Path) -> None:
     _write(tmp_path / "one.json", {"data_hash": "aaaa"})
     assert not stale_files(("one",), lambda c: c["data_hash"] != "aaaa", tmp_path)
@@ -58,7 +69,6 @@ def test_without_a_dataset_nothing_is_touched(tmp_path: Path, capsys) -> None:
 def test_the_committed_models_and_analyses_are_current(utkface_dir: Path) -> None:
     """With the real dataset, the committed artefacts are all up to date: a build would train nothing.
     (Checked through the decisions, not by running the step, so a failure here never starts training.)"""
-    from gen.age.paths import model_digests
     from gen.data.prepared import prepare_data
     from gen.refresh import AGE_FILES, EXPLAIN_FILES
 
@@ -66,6 +76,6 @@ def test_the_committed_models_and_analyses_are_current(utkface_dir: Path) -> Non
     analysis = MODELS_DIR / "analysis"
     assert stale_models(data_hash) == []
     assert stale_metrics(data_hash, []) == []
-    assert not stale_files(EXPLAIN_FILES, lambda c: c["data_hash"] != data_hash, analysis)
-    assert not stale_files(AGE_FILES, lambda c: c["model_sha256"] != model_digests(list(c["model_sha256"])), analysis)
+    assert not stale_files(EXPLAIN_FILES, lambda c: c["data_hash"] != data_hash or other_models(c), analysis)
+    assert not stale_files(AGE_FILES, other_models, analysis)
     assert json.loads((analysis / "data_report.json").read_text())["data_hash"] == data_hash

@@ -26,12 +26,12 @@ from PIL import Image
 
 from gen.age.mmd_critic import median_bandwidth, rbf_kernel, select_criticisms, select_prototypes, witness
 from gen.age.outputs import ModelOutputs, held_out_outputs
-from gen.age.paths import PROTOTYPES, THUMBNAILS, analysis_dir, model_digests
+from gen.age.paths import PROTOTYPES, THUMBNAILS, analysis_dir
 from gen.config import AGE_BINS, GENDERS, MODELS_DIR, RACES
 from gen.data.prepared import PreparedData
 from gen.explain.gradcam import grad_cam
 from gen.models.keras import keras, load_trained
-from gen.models.registry import MODEL_SPECS, PAIRED
+from gen.models.registry import MODEL_SPECS, PAIRED, model_digests
 
 PROTOTYPES_PER_GROUP = 3
 CRITICISMS_PER_GROUP = 3

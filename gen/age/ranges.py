@@ -35,14 +35,14 @@ from gen.age.calibration import (
     top_k,
 )
 from gen.age.outputs import held_out_outputs
-from gen.age.paths import CALIBRATION, RANGES, analysis_dir, model_digests
+from gen.age.paths import CALIBRATION, RANGES, analysis_dir
 from gen.config import AGE_BIN_EDGES, AGE_BINS, GENDERS, MODELS_DIR, RACES, SEED, age_to_bin
 from gen.data.prepared import PreparedData
 from gen.data.samples import SAMPLES_DIR, read_samples, sample_pixels
 from gen.models.keras import keras, load_trained
 from gen.models.metrics import expected_calibration_error
 from gen.models.predict import predict
-from gen.models.registry import MODEL_SPECS
+from gen.models.registry import MODEL_SPECS, model_digests
 from gen.stats import confidence_bins
 
 ALPHA = 0.10  # ranges should miss the true bin at most 10% of the time

@@ -35,7 +35,7 @@ from gen.explain.gradcam import grad_cam
 from gen.explain.integrated_gradients import integrated_gradients
 from gen.explain.registry import METHODS
 from gen.models.keras import keras, load_trained
-from gen.models.registry import RACE_PAIR, trained_models
+from gen.models.registry import RACE_PAIR, model_digests, trained_models
 
 ANALYSIS_DIR = MODELS_DIR / "analysis"
 FACES_PER_RACE = 10  # 50 fixed test faces for faithfulness, completeness and sanity checks
@@ -209,7 +209,7 @@ def run_analysis(data: PreparedData, models_dir: Path = MODELS_DIR, out_dir: Pat
     test = data.split["test"]
     races, bins = data.dataset.labels("race")[test], data.dataset.labels("age")[test]
     about = {"faces": {"count": len(faces), "per_race": FACES_PER_RACE, "seed": SEED, "split": "test"},
-             "data_hash": data.dataset.fingerprint,
+             "data_hash": data.dataset.fingerprint, "model_sha256": model_digests(names, models_dir),
              "parameters": {name: dict(method.site_parameters) for name, method in METHODS.items()}}
     results: dict[str, dict[str, Any]] = {"faithfulness": {}, "sanity": {}, "completeness": {}, "aggregates": {}}
     for name in names:

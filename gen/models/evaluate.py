@@ -15,7 +15,7 @@ from gen.data.prepared import PreparedData
 from gen.models.keras import load_trained
 from gen.models.metrics import N_BOOTSTRAP, classification_metrics
 from gen.models.predict import predict
-from gen.models.registry import MODEL_SPECS, RACE_PAIR, ModelSpec
+from gen.models.registry import MODEL_SPECS, RACE_PAIR, ModelSpec, model_digests
 
 
 def group_columns(data: PreparedData, indices: np.ndarray) -> dict[str, np.ndarray]:
@@ -39,7 +39,8 @@ def evaluate_model(spec: ModelSpec, data: PreparedData, models_dir: Path = MODEL
                                      group_columns(data, test), ordinal=spec.task == "age", seed=SEED,
                                      n_boot=n_boot)
     metrics = {"model": spec.name, "task": spec.task, "labels": list(spec.labels), "split": "test",
-               "data_hash": data.dataset.fingerprint, **metrics}
+               "data_hash": data.dataset.fingerprint, "model_sha256": model_digests([spec.name], models_dir)[spec.name],
+               **metrics}
     metrics["targets"] = check_targets(spec.name, metrics)
     return metrics
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gen.config import MODELS_DIR, TASK_LABELS
+from gen.hashing import file_digest
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ RACE_PAIR = ("race_fair", "race_biased")
 # Models whose results are read side by side (the race pair, and the age models with and without weights).
 PAIRED = {"race_fair": "race_biased", "race_biased": "race_fair", "age_base": "age_weighted",
           "age_weighted": "age_base"}
+
+
+def model_digests(names: tuple[str, ...] | list[str], models_dir: Path = MODELS_DIR) -> dict[str, str]:
+    """Short sha256 of each model file a result was computed from: every metrics and analysis file records
+    them, so the build's refresh step sees which results a retraining made stale."""
+    return {name: file_digest(Path(models_dir) / name / "model.keras")[:16] for name in names}
 
 
 def trained_models(models_dir: Path = MODELS_DIR) -> list[str]:
