@@ -27,7 +27,6 @@ CENSUS_SHARES = {"White": 0.601, "Black": 0.134, "Asian": 0.044, "Indian": 0.012
 
 SPLIT_FRACTIONS = {"train": 0.70, "val": 0.15, "test": 0.15}
 SEED = 1234
-CI_QUANTILES = (0.025, 0.975)  # bootstrap interval bounds in every metrics.json (a 95% interval)
 IMAGE_SIZE = 64  # model input side in pixels: see README "Why 64 px"
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from gen.models.metrics import classification_metrics, expected_calibration_error, within_one_bin
 from gen.models.registry import MODEL_SPECS
+from gen.stats import clopper_pearson
 
 
 @pytest.mark.slow
@@ -38,7 +39,7 @@ def test_training_end_to_end_on_a_tiny_set(tiny_utkface: Path, tmp_path: Path, m
     assert probabilities.shape == (4, 5)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
-    results = evaluate_all(data, ["race_biased", "age_weighted"], models_dir=out, n_boot=20)
+    results = evaluate_all(data, ["race_biased", "age_weighted"], models_dir=out)
     written = json.loads((out / "age_weighted" / "metrics.json").read_text())
     assert written["n"] == len(data.split["test"]) and "within_one_bin" in written
     assert "Model card" in (out / "race_biased" / "card.md").read_text()
@@ -72,8 +73,7 @@ def test_classification_metrics_on_hand_made_predictions() -> None:
     y_pred = np.array([0, 0, 1, 1, 1, 2, 0, 2])
     probabilities = np.eye(3)[y_pred] * 0.7 + 0.1
     groups = {"race": np.array(["A", "A", "A", "A", "B", "B", "B", "B"])}
-    metrics = classification_metrics(probabilities, y_true, ("x", "y", "z"), groups, ordinal=False, seed=0,
-                                     n_boot=50)
+    metrics = classification_metrics(probabilities, y_true, ("x", "y", "z"), groups, ordinal=False)
     assert metrics["accuracy"] == pytest.approx(6 / 8)
     assert metrics["macro_recall"] == pytest.approx((2 / 3 + 1 + 2 / 3) / 3)
     assert metrics["confusion_matrix"] == [[2, 1, 0], [0, 2, 0], [1, 0, 2]]
@@ -84,3 +84,6 @@ def test_classification_metrics_on_hand_made_predictions() -> None:
     assert group["ci_low"] <= group["accuracy"] <= group["ci_high"] and group["n"] == 4
     assert metrics["gaps"]["race"]["difference"] == pytest.approx(0.0)
     assert metrics["ece"] == pytest.approx(abs(0.8 - 0.75))
+    assert metrics["accuracy_ci"] == pytest.approx(list(clopper_pearson(6, 8)))
+    assert metrics["per_class"]["y"]["recall_ci"] == pytest.approx([0.025 ** 0.5, 1.0])  # 2 of 2: exact bound
+    assert (group["ci_low"], group["ci_high"]) == pytest.approx(clopper_pearson(3, 4))

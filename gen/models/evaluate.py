@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from gen.config import GENDERS, MODELS_DIR, RACES, SEED
+from gen.config import GENDERS, MODELS_DIR, RACES
 from gen.data.prepared import PreparedData
 from gen.models.keras import load_trained
-from gen.models.metrics import N_BOOTSTRAP, classification_metrics
+from gen.models.metrics import classification_metrics
 from gen.models.predict import predict
 from gen.models.registry import MODEL_SPECS, RACE_PAIR, ModelSpec, model_digests
 
@@ -31,13 +31,11 @@ def check_targets(name: str, metrics: dict) -> list[dict]:
             for metric, minimum in MODEL_SPECS[name].goals]
 
 
-def evaluate_model(spec: ModelSpec, data: PreparedData, models_dir: Path = MODELS_DIR,
-                   n_boot: int = N_BOOTSTRAP) -> dict:
+def evaluate_model(spec: ModelSpec, data: PreparedData, models_dir: Path = MODELS_DIR) -> dict:
     test = data.split["test"]
     probabilities = predict(load_trained(spec.name, models_dir), data.dataset.pixels[test])
     metrics = classification_metrics(probabilities, data.dataset.labels(spec.task)[test], spec.labels,
-                                     group_columns(data, test), ordinal=spec.task == "age", seed=SEED,
-                                     n_boot=n_boot)
+                                     group_columns(data, test), ordinal=spec.task == "age")
     metrics = {"model": spec.name, "task": spec.task, "labels": list(spec.labels), "split": "test",
                "data_hash": data.dataset.fingerprint, "model_sha256": model_digests([spec.name], models_dir)[spec.name],
                **metrics}
@@ -50,11 +48,10 @@ def compare_race_models(fair: dict, biased: dict) -> dict:
     return {race: biased["per_class"][race]["recall"] - fair["per_class"][race]["recall"] for race in RACES}
 
 
-def evaluate_all(data: PreparedData, names: list[str] | None = None, models_dir: Path = MODELS_DIR,
-                 n_boot: int = N_BOOTSTRAP) -> dict:
+def evaluate_all(data: PreparedData, names: list[str] | None = None, models_dir: Path = MODELS_DIR) -> dict:
     results = {}
     for name in tqdm(names or list(MODEL_SPECS), desc="evaluating", unit="model"):
-        results[name] = evaluate_model(MODEL_SPECS[name], data, models_dir, n_boot)
+        results[name] = evaluate_model(MODEL_SPECS[name], data, models_dir)
         print(summary_line(results[name]), flush=True)
     fair, biased = RACE_PAIR
     if {fair, biased} <= results.keys():
@@ -122,5 +119,5 @@ Labels are UTKFace's annotations, not self-identification; race uses five coarse
 
 ## Caveats
 UTKFace faces are frontal, aligned web photos; accuracy on other photos (pose, lighting, cameras) will be lower.
-Group intervals are bootstrap intervals over the test faces; small groups have wide intervals.
+Intervals are exact (Clopper-Pearson) 95% intervals over the test faces; small groups have wide intervals.
 """

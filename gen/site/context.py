@@ -14,8 +14,9 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
-from gen.config import AGE_BINS, CI_QUANTILES, GENDERS, IMAGE_SIZE, MODELS_DIR, RACES, ROOT, SITE_SRC
+from gen.config import AGE_BINS, GENDERS, IMAGE_SIZE, MODELS_DIR, RACES, ROOT, SITE_SRC
 from gen.models.registry import MODEL_SPECS
+from gen.stats import LEVEL
 
 # What each model folder may hold for the pages: {context key: file name}.
 MODEL_FILES = {"metadata": "metadata.json", "metrics": "metrics.json", "history": "history.json", "card": "card.md"}
@@ -145,9 +146,8 @@ def load_samples(site_src: Path = SITE_SRC) -> Any:
 
 
 def interval_level() -> float:
-    """The coverage of the bootstrap intervals in metrics.json (0.95)."""
-    low, high = CI_QUANTILES
-    return high - low
+    """The coverage of every interval the site states (gen/stats.py: 0.95)."""
+    return LEVEL
 
 
 def build_context(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = SITE_SRC) -> dict[str, Any]:

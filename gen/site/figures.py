@@ -105,7 +105,6 @@ def _group_dots(ax, metrics_by_model: dict[str, dict], column: str, groups: tupl
     for index, (name, metrics) in enumerate(metrics_by_model.items()):
         rows = [metrics["groups"][column][g] for g in groups]
         accuracy = np.array([r["accuracy"] for r in rows])
-        # A percentile bootstrap interval can miss its point estimate in a tiny group; never draw it inverted.
         low = np.maximum(accuracy - np.array([r["ci_low"] for r in rows]), 0)
         high = np.maximum(np.array([r["ci_high"] for r in rows]) - accuracy, 0)
         color = COLORS.get(name.removeprefix("race_"))
