@@ -38,6 +38,14 @@ def cmd_search(args: argparse.Namespace) -> None:
     print(f"best trial: {run_search(_data_dir(args.data_dir))['best']}")
 
 
+def cmd_readme(args: argparse.Namespace) -> None:
+    from gen.readme import write_readme
+    current = write_readme(check=args.check)
+    if args.check and not current:
+        raise SystemExit("README.md is out of date: run `python -m gen readme`")
+    print("README.md is current" if current else "README.md written from site_src/readme.md")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from gen.data.prepared import prepare_data
     from gen.models.evaluate import evaluate_all
@@ -134,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     search = steps.add_parser("search", help="the recorded trunk search -> models/analysis/search.json")
     _add_data_dir(search)
     search.set_defaults(run=cmd_search)
+    readme = steps.add_parser("readme", help="README.md from site_src/readme.md with the measured numbers")
+    readme.add_argument("--check", action="store_true", help="only check that README.md is current (exit 1 if not)")
+    readme.set_defaults(run=cmd_readme)
     for name, run, text in (("train", cmd_train, "train the models into models/"),
                             ("evaluate", cmd_evaluate, "evaluate the models on the test split"),
                             ("export", cmd_export, "convert changed models to TF.js (quantised if harmless)")):
