@@ -2,8 +2,9 @@
 
 Default: the wall time per stage recorded by the run that produced the committed models
 (`models/<name>/history.json`), the forward FLOPs per face of the trunk, and seconds per epoch scaled to
-N data-parallel workers. With --run DIR: train all five models from scratch into DIR (not models/),
-checkpointed under DIR/runs so a stopped run resumes, and print the same table for that run.
+N data-parallel workers; written to models/analysis/training_cost.json for the README.
+With --run DIR: train all five models from scratch into DIR (not models/), checkpointed under DIR/runs
+so a stopped run resumes, and print the same table for that run.
 
     .venv/bin/python bench/train.py [--workers 1 2 4 8]
     .venv/bin/python bench/train.py --run /tmp/bench-models --data-dir ../shared/datasets/utkface
@@ -22,6 +23,7 @@ from gen.config import DEFAULT_UTKFACE_DIR, MODELS_DIR
 from gen.models.registry import MODEL_SPECS
 
 BUDGET_MINUTES = 90
+COST_FILE = MODELS_DIR / "analysis" / "training_cost.json"
 # Data-parallel scaling is never perfect: each step all-reduces the gradients. This share of an epoch's
 # time is assumed not to shrink with more workers (a rough figure for a small CNN over a 10 Gb/s network).
 SERIAL_SHARE = 0.1
@@ -64,8 +66,18 @@ def report(models_dir: Path, workers: list[int]) -> None:
     print(f"\nforward pass: {flops / 1e6:.1f} MFLOPs per face at {metadata['input_size']} px; one pretraining epoch "
           f"({faces:,} faces, forward + backward ~ 3x) = {3 * flops * faces / 1e12:.2f} TFLOPs, {epoch:.0f} s here")
     print(f"{'workers':>8}{'s/epoch (ideal)':>17}{'s/epoch (with all-reduce)':>27}")
-    for n in workers:
-        print(f"{n:>8}{epoch / n:>17.1f}{epoch * (SERIAL_SHARE + (1 - SERIAL_SHARE) / n):>27.1f}")
+    scaled = [{"workers": n, "ideal": epoch / n, "with_allreduce": epoch * (SERIAL_SHARE + (1 - SERIAL_SHARE) / n)}
+              for n in workers]
+    for row in scaled:
+        print(f"{row['workers']:>8}{row['ideal']:>17.1f}{row['with_allreduce']:>27.1f}")
+    if models_dir == MODELS_DIR:  # the committed models' figures, for the README
+        record = {"forward_flops": flops, "input_size": metadata["input_size"], "training_faces": faces,
+                  "pretrain_seconds_per_epoch": epoch, "total_seconds": total, "budget_minutes": BUDGET_MINUTES,
+                  "serial_share": SERIAL_SHARE, "scaled": scaled,
+                  "stages": {"pretrain": {"epochs": pretrain["epochs_run"], "seconds": pretrain["seconds"]},
+                             **{name: {"epochs": e, "seconds": s} for name, e, s in rows}}}
+        COST_FILE.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"wrote {COST_FILE.relative_to(MODELS_DIR.parent)}")
 
 
 def main() -> None:
