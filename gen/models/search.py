@@ -3,7 +3,8 @@
 Each trial is the shared pretraining (gender + age over the whole training split, no race labels) for
 the same short budget of epochs, scored on the validation split only (the test split is never read).
 Trials are checkpointed like any training run and `models/analysis/search.json` is rewritten after each
-one, so a stopped search continues where it was. The winner's settings become `gen.models.train.RECIPE`, trained for longer.
+one, so a stopped search continues where it was. The winner's settings become
+`gen.models.train.RECIPE`, trained for longer.
 
     python -m gen search [--data-dir DIR]
 """
