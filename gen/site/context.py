@@ -19,7 +19,8 @@ from gen.models.registry import MODEL_SPECS
 from gen.stats import LEVEL
 
 # What each model folder may hold for the pages: {context key: file name}.
-MODEL_FILES = {"metadata": "metadata.json", "metrics": "metrics.json", "history": "history.json", "card": "card.md"}
+MODEL_FILES = {"metadata": "metadata.json", "metrics": "metrics.json", "history": "history.json", "card": "card.md",
+               "export": "export.json"}
 
 # Which command writes which file, so a missing-data error can say how to fix it.
 PRODUCERS = {
@@ -27,6 +28,9 @@ PRODUCERS = {
     "history": "python -m gen train",
     "metrics": "python -m gen evaluate",
     "card": "python -m gen evaluate",
+    "export": "python -m gen export",
+    "robustness": ".venv/bin/python bench/robustness.py",
+    "training_cost": ".venv/bin/python bench/train.py",
     "data_report": "python -m gen data-report",
     "age_ranges": "python -m gen age-ranges",
     "age_calibration": "python -m gen age-ranges",
@@ -135,7 +139,7 @@ def load_versions() -> dict[str, str]:
     package = json.loads((ROOT / "package.json").read_text())["dependencies"]
     versions = {"tfjs": package["@tensorflow/tfjs"], "tfjs_wasm": package["@tensorflow/tfjs-backend-wasm"],
                 "mathjax": package["mathjax"]}
-    for name in ("tensorflow", "tensorflowjs", "mkdocs", "mkdocs-material"):
+    for name in ("tensorflow", "tensorflowjs", "mkdocs", "mkdocs-material", "tf-keras-vis", "saliency"):
         versions[name.replace("-", "_")] = package_metadata.version(name)
     return versions
 
