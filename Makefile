@@ -30,6 +30,10 @@ site: venv node
 test: venv node browser
 	$(PY) -m pytest -q
 
+# Python lint (ruff.toml); the page's JavaScript is linted by lint-js.
+lint: venv
+	$(VENV)/bin/ruff check .
+
 # The fast lane: no browser, no site build, no training (markers in pytest.ini). Under 2 minutes.
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow and not browser and not site"
