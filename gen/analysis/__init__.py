@@ -1,0 +1,1 @@
+"""Dataset-wide measurements the site needs, computed from the committed models."""
