@@ -8,7 +8,8 @@ only when what it wrote no longer matches its inputs:
 - training: a model is missing, or its metadata names other data (a changed or grown dataset);
 - evaluation: a model was retrained, or its metrics.json is missing or names other data;
 - explanation analyses: a model was retrained, or a file is missing or names other data;
-- age ranges and prototypes: the model digests they record differ from the models now committed.
+- age ranges, prototypes and the "unusual" calibration: the model digests they record differ from the
+  models now committed.
 
 In CI and in the tests everything is committed and current, so nothing here ever trains there.
 """
@@ -88,4 +89,8 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
         write_age_ranges(data, models_dir=models_dir)
         write_prototypes(data, models_dir=models_dir)
         done.append("age ranges and prototypes")
+    from gen.analysis.unusual import is_stale, write_unusual
+    if is_stale(models_dir):
+        write_unusual(data, models_dir)
+        done.append("unusual-face calibration")
     print(f"[refresh] dataset {data_hash}: {'; '.join(done) or 'every model and analysis is up to date'}", flush=True)

@@ -25,13 +25,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 HARNESS = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>faces</title></head><body>
 <script type="module">
 import { loadFaceApi, startTf } from './assets/demo/load.js';
-import { detectFaces } from './assets/demo/face.js';
+import { detectFaces, refineAlignment } from './assets/demo/face.js';
 import { decodeImage } from './assets/demo/image.js';
 window.ready = (async () => { await startTf(null); window.faceapi = await loadFaceApi(); return true; })();
-window.findFaces = async ([b64, template]) => {
+window.findFaces = async ([b64, template, refine]) => {
   const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const source = await decodeImage(new Blob([bytes]), 1);
   const faces = await detectFaces(window.faceapi, source, template);
+  if (refine) {
+    for (const face of faces) face.landmarks5 = (await refineAlignment(window.faceapi, source, face, template)).landmarks5;
+  }
   return { width: source.width, height: source.height, faces };
 };
 </script></body></html>"""
@@ -99,8 +102,10 @@ class FaceFinder:
             raise FaceFinderError(f"the face pipeline did not start in Chromium: {errors}")
         return self
 
-    def find(self, image: bytes, template: dict) -> dict:
-        return self.page.evaluate("window.findFaces", [base64.b64encode(image).decode(), template])
+    def find(self, image: bytes, template: dict, refine: bool = False) -> dict:
+        """`refine`: each face's five points from the page's second pass (face.js refineAlignment), which
+        needs the measured template; the template measurement itself uses the first pass."""
+        return self.page.evaluate("window.findFaces", [base64.b64encode(image).decode(), template, refine])
 
     def __exit__(self, *exc) -> None:
         self._browser.close()

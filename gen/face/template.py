@@ -23,11 +23,16 @@ FACES = 1500  # training faces measured: the mean's standard error is then well 
 # score threshold, and the grey padding (a share of the longer side) tried, at the smaller padded input
 # size, when no face is found or a box touches the border (within `border` of the longer side). UTKFace's
 # tight crops need it: on 60 of them, one padded pass at 224 px found all 60; 416 px found 44 at 0.3.
+# `refine_passes`: how often the page (face.js refineAlignment) finds the landmarks again in the aligned crop,
+# averaged with the mirrored crop's; on a sample pasted at known scales and turns, one pass brought the
+# aligned crop's corners from 3-5 px to about 1 px of where the original face puts them
+# (tests/test_browser_faces.py).
 DETECTOR = {"input_size": 416, "padded_input_size": 224, "score_threshold": 0.3, "pad": 0.25, "pad_value": 128,
-            "border": 0.02}
+            "border": 0.02, "refine_passes": 1}
 # The five alignment points: the mean of these landmark indices of the 68-point (iBUG 300-W) scheme.
 GROUPS = {"eye_image_left": list(range(36, 42)), "eye_image_right": list(range(42, 48)), "nose_tip": [30],
           "mouth_image_left": [48], "mouth_image_right": [54]}
+MIRROR = [1, 0, 2, 4, 3]  # the point each of the five becomes in a mirrored face (left and right swap)
 LANDMARK_MODEL = "@vladmandic/face-api 1.7.15 face_landmark_68_tiny_model (tiny_face_detector_model boxes)"
 
 
@@ -77,6 +82,7 @@ def measure_template(data, faces: int = FACES, seed: int = SEED) -> dict:
         "crop_side": int(side),
         "points": list(GROUPS),
         "groups": list(GROUPS.values()),
+        "mirror": MIRROR,
         "mean": np.round(mean, 5).tolist(),
         "std": np.round(points.std(0), 5).tolist(),
         "residual_after_fit": {"median": round(float(np.median(residuals)), 5),

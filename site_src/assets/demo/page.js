@@ -1,78 +1,19 @@
-// The "Try it" page: pick a sample or bring a photo, crop it, and see what every model predicts and
-// where the fair and the biased race models look. Everything runs here, in the browser: after the
-// models and samples have loaded the page makes no network request, so the photo never leaves the device.
+// The "Try it" page: pick a sample or bring a photo; the page finds the faces, aligns the chosen one like
+// the training faces, and shows what every model predicts, where the compared race models look, and
+// whether the face is unlike the training faces. Everything runs here, in the browser: after the models
+// and samples have loaded the page makes no network request, so the photo never leaves the device.
+//
+// Modules by job: load.js (files), image.js (decode, resample), face.js (detect, align), predict.js,
+// explain.js (kernels), draw.js (heatmaps), crop.js (the crop tool); this file is the DOM and the camera.
 
 /* global tf */
 import { CropTool } from './crop.js';
+import { drawFaces, drawHeatmap, drawInput, sharedScale } from './draw.js';
+import { addWasmGradientKernels, gradCam, integratedGradients } from './explain.js';
+import { alignedSource, detectFaces, refineAlignment } from './face.js';
 import { decodeImage, InputError, isGrayscale, readPixels, resampleSquare } from './image.js';
-import {
-  addWasmGradientKernels, drawHeatmap, gradCam, integratedGradients, loadModel, predictAll, sharedScale,
-} from './explain.js';
-
-const ROOT = new URL('../../', import.meta.url); // this file is <site>/assets/demo/demo.js
-const TFJS = 'vendor/tfjs/tf.min.js';
-const WASM_DIR = 'vendor/tfjs-backend-wasm/';
-const INDEX = 'models/index.json';
-// Fastest first, as measured by bench/browser.py (a small CNN: wasm ~ms, cpu and software webgl slower);
-// each is tried in turn and the next one used if it cannot start. ?backend=NAME forces one.
-const BACKENDS = ['wasm', 'webgl', 'cpu'];
-const RACE_MODELS = ['race_fair', 'race_biased'];
-const AGE_MODELS = ['age_base', 'age_weighted'];
-
-function loadScript(url) {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = url;
-    script.onload = resolve;
-    script.onerror = () => reject(new Error(`could not load ${url}`));
-    document.head.append(script);
-  });
-}
-
-/** Load TF.js and its wasm backend from the site's own vendor/ folder; start the first backend that works. */
-async function startTf(forced) {
-  if (!window.tf) await loadScript(new URL(TFJS, ROOT).href);
-  if (!tf.wasm) await loadScript(new URL(`${WASM_DIR}tf-backend-wasm.min.js`, ROOT).href);
-  tf.wasm.setWasmPaths(new URL(WASM_DIR, ROOT).href);
-  addWasmGradientKernels();
-  for (const name of forced ? [forced] : BACKENDS) {
-    try {
-      if (await tf.setBackend(name)) {
-        await tf.ready();
-        return name;
-      }
-    } catch (error) {
-      console.warn(`TF.js backend ${name} unavailable:`, error);
-    }
-  }
-  throw new Error(`no TF.js backend could start (tried ${(forced ? [forced] : BACKENDS).join(', ')})`);
-}
-
-async function download(url, as) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`could not load ${url} (HTTP ${response.status})`);
-  return response[as]();
-}
-
-/** A TF.js Layers model's files, fetched without TF.js: {modelTopology, weightSpecs, weightData}. */
-async function downloadModel(url) {
-  const { modelTopology, weightsManifest } = await download(url, 'json');
-  const paths = weightsManifest.flatMap((group) => group.paths);
-  const parts = await Promise.all(paths.map((path) => download(new URL(path, url), 'arrayBuffer')));
-  const weightData = new Uint8Array(parts.reduce((total, part) => total + part.byteLength, 0));
-  parts.reduce((offset, part) => { weightData.set(new Uint8Array(part), offset); return offset + part.byteLength; }, 0);
-  return { modelTopology, weightSpecs: weightsManifest.flatMap((group) => group.weights), weightData: weightData.buffer };
-}
-
-/** Every file the page needs after TF.js: the index, each model's files and the sample photos. */
-async function downloadAll(indexUrl) {
-  const index = await download(indexUrl, 'json');
-  const [artifacts, samples] = await Promise.all([
-    Promise.all(Object.values(index.models).map((info) => downloadModel(new URL(info.url, indexUrl)))),
-    Promise.all(index.samples.map(async (sample) => ({ ...sample, blob: await download(new URL(sample.file, indexUrl), 'blob') }))),
-  ]);
-  return { index, artifacts, samples };
-}
+import { downloadAll, loadFaceApi, startTf } from './load.js';
+import { ageRange, loadModel, predictAll, ranked, unusualCalibration, unusualScore } from './predict.js';
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -86,34 +27,14 @@ function element(tag, attributes = {}, ...children) {
 
 const percent = (p) => `${(100 * p).toFixed(p >= 0.995 || p < 0.005 ? 0 : 1)}%`;
 const binName = (label) => label.replace('-', '–');
-
-function ranked(probabilities, labels, k = labels.length) {
-  return Array.from(probabilities, (p, i) => ({ label: labels[i], index: i, p }))
-    .sort((a, b) => b.p - a.p).slice(0, k);
-}
-
-/**
- * The calibrated age range (gen/age/calibration.py RULE): temperature-scale the softmax, then every bin
- * from the lowest to the highest whose scaled probability reaches the conformal threshold.
- */
-export function ageRange(probabilities, calibration) {
-  const floor = calibration.conformal.probability_floor;
-  const logits = Array.from(probabilities, (p) => Math.log(Math.max(p, floor)) / calibration.temperature);
-  const top = Math.max(...logits);
-  const exp = logits.map((v) => Math.exp(v - top));
-  const total = exp.reduce((a, b) => a + b, 0);
-  const scaled = exp.map((v) => v / total);
-  const reach = scaled.map((p, i) => (p >= calibration.conformal.threshold ? i : -1)).filter((i) => i >= 0);
-  if (!reach.length) {
-    const best = scaled.indexOf(Math.max(...scaled));
-    return [best, best];
-  }
-  return [Math.min(...reach), Math.max(...reach)];
-}
+const capitalised = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
 class TryIt {
   constructor(root) {
     this.root = root;
+    this.faces = [];
+    this.chosen = null;
+    this.aligned = false;
   }
 
   q(selector) {
@@ -123,18 +44,26 @@ class TryIt {
   /** Load everything the page needs (the only network traffic it makes), then show the first sample. */
   async start(params) {
     this.status('Loading the models…');
-    this.timings = {}; // milliseconds since navigation started, for bench/browser.py
-    const downloaded = downloadAll(new URL(INDEX, ROOT)); // overlaps with starting TF.js and compiling wasm
-    this.backend = await startTf(params.get('backend'));
+    this.timings = {}; // milliseconds since navigation started, for bench/browser.py and bench/wild.py
+    const downloaded = downloadAll(); // overlaps with starting TF.js and compiling wasm
+    this.backend = await startTf(params.get('backend'), addWasmGradientKernels);
     this.timings.tfjs = performance.now();
-    const { index, artifacts, samples } = await downloaded;
+    const { index, artifacts, samples, template, unusual, colormaps } = await downloaded;
+    this.faceApi = loadFaceApi(); // the detector loads while the first sample is analysed
+    this.faceApi.catch(() => {}); // reported when a photo needs it
+    this.index = index;
     this.models = index.models;
+    this.template = template;
+    this.colormaps = colormaps;
+    this.unusual = unusual && unusualCalibration(unusual);
     this.size = Object.values(this.models)[0].input_size;
-    const entries = await Promise.all(Object.values(this.models).map((info, i) => loadModel(info, artifacts[i])));
+    const entries = await Promise.all(Object.values(this.models).map((info, i) =>
+      loadModel(info, artifacts[i], info.name === this.unusual?.model ? this.unusual.layer : null)));
     this.entries = Object.fromEntries(entries.map((entry) => [entry.info.name, entry]));
     this.timings.models = performance.now();
     this.samples = samples;
-    this.crop = new CropTool(this.q('.ti-crop-canvas'), this.q('.ti-zoom'), () => this.analyse());
+    this.buildResults();
+    this.crop = new CropTool(this.q('.ti-crop-canvas'), this.q('.ti-zoom'), () => this.update());
     this.crop.attach();
     this.bindInputs();
     await this.useSample(this.samples[0]);
@@ -142,6 +71,29 @@ class TryIt {
     this.timings.firstPrediction = performance.now();
     await this.showSamples(); // thumbnails after the first answer: they are not needed for it
     this.status(`Ready: ${entries.length} models running on your device (TF.js ${tf.version.tfjs}, ${this.backend} backend).`);
+  }
+
+  /** The parts of the results that depend on which models the index publishes. */
+  buildResults() {
+    const byTask = (task) => Object.values(this.models).filter((info) => info.task === task);
+    this.pair = (this.index.pairs?.race || []).filter((name) => this.models[name]);
+    this.ageModels = byTask('age').map((info) => info.name);
+    this.genderModel = byTask('gender')[0]?.name;
+    const title = (name) => `${capitalised(this.models[name].training_subset || name)} model`;
+    this.q('.ti-race thead tr').replaceChildren(element('th', { scope: 'col' }, 'Race'),
+      ...this.pair.map((name) => element('th', { scope: 'col' }, title(name))));
+    this.q('.ti-cams').replaceChildren(...this.pair.map((name) => element('figure', { class: 'ti-cam', 'data-model': name },
+      element('canvas', { width: '256', height: '256', role: 'img', 'aria-label': `Grad-CAM of the ${title(name).toLowerCase()}` }),
+      element('figcaption', {}, `${title(name)}: `, element('span', { class: 'ti-cam-label' })))));
+    this.q('.ti-ages').replaceChildren(...this.ageModels.map((name) => element('div', { class: 'ti-age', 'data-model': name },
+      element('h4', {}, this.models[name].balanced_class_weights ? 'Class-weighted model' : 'Unweighted model'),
+      element('div', { class: 'ti-age-body' }))));
+    this.q('.ti-ig-model').replaceChildren(...Object.values(this.models).map((info) =>
+      element('option', { value: info.name }, `${info.task} (${info.name})`)));
+    const copies = Object.values(this.models).map((info) => `${info.name}: ${info.quantisation || 'float32'}`);
+    this.q('.ti-copies').textContent = 'The browser runs copies of the models whose weights are stored in fewer bits ' +
+      `(${copies.join(', ')}); the article's numbers come from the float32 originals, and each copy was checked ` +
+      'to give the same answers on the test faces (see the export figures on the models page).';
   }
 
   status(text) {
@@ -174,7 +126,10 @@ class TryIt {
 
   bindInputs() {
     const picker = this.q('.ti-file');
-    picker.addEventListener('change', () => { if (picker.files[0]) this.useFile(picker.files[0]); picker.value = ''; });
+    picker.addEventListener('change', () => {
+      if (picker.files[0]) this.useFile(picker.files[0]).catch(() => {});
+      picker.value = '';
+    });
     const zone = this.q('.ti-drop');
     zone.addEventListener('dragover', (event) => { event.preventDefault(); zone.classList.add('ti-dragging'); });
     zone.addEventListener('dragleave', () => zone.classList.remove('ti-dragging'));
@@ -182,10 +137,12 @@ class TryIt {
       event.preventDefault();
       zone.classList.remove('ti-dragging');
       const file = event.dataTransfer.files[0];
-      if (file) this.useFile(file);
-      else this.message('That was not a file. Drop a photo from your computer.');
+      if (file) this.useFile(file).catch(() => {});
+      else this.fail('That was not a file. Drop a photo from your computer.');
     });
     this.q('.ti-ig-run').addEventListener('click', () => this.explainIg());
+    const overview = this.q('.ti-faces-canvas');
+    overview.addEventListener('click', (event) => this.pickAt(event));
     if (navigator.mediaDevices?.getUserMedia) {
       const camera = this.q('.ti-camera');
       camera.hidden = false;
@@ -195,35 +152,118 @@ class TryIt {
     }
   }
 
-  async useSample(sample) {
-    const source = await decodeImage(sample.blob, this.size);
-    this.sampleId = sample.id;
-    this.root.querySelectorAll('.ti-sample').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.id === sample.id)));
-    const { race, gender, age } = sample.labels;
-    this.show(source, `Sample from the UTKFace test split; its labels say ${race}, ${gender.toLowerCase()}, ${age}.`);
+  markSample(id) {
+    this.sampleId = id;
+    this.root.querySelectorAll('.ti-sample').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.id === id)));
   }
 
+  /** A curated sample is already a training-style crop: it is shown as it is, as in the article. */
+  async useSample(sample) {
+    const source = await decodeImage(sample.blob, this.size);
+    this.markSample(sample.id);
+    this.photo = source;
+    this.faces = [];
+    this.chosen = null;
+    this.aligned = false;
+    this.q('.ti-faces').hidden = true;
+    const { race, gender, age } = sample.labels;
+    this.show(source, null, `Sample from the UTKFace test split; its labels say ${race}, ${gender.toLowerCase()}, ${age}.`);
+  }
+
+  /** A visitor's photo (from the file picker or a drop); errors are shown, and also thrown to the caller. */
   async useFile(file) {
     this.message('');
     this.message('', 'note');
-    this.status(`Reading “${file.name}” on your device…`);
+    this.status(`Reading “${file.name || 'the photo'}” on your device…`);
+    let photo;
     try {
-      const source = await decodeImage(file, this.size);
-      this.sampleId = null;
-      this.root.querySelectorAll('.ti-sample').forEach((b) => b.setAttribute('aria-pressed', 'false'));
-      this.show(source, '');
-      this.status('Your photo stays on this device. Drag the square to frame the face like the guide.');
+      photo = await decodeImage(file, this.size);
     } catch (error) {
       this.status('Ready.');
-      this.message(error instanceof InputError ? error.message : `Could not use that file: ${error.message}`);
+      this.fail(error instanceof InputError ? error.message : `Could not use that file: ${error.message}`);
+      throw error;
     }
+    this.markSample(null);
+    await this.usePhoto(photo);
+    this.status('Your photo stays on this device. Drag or zoom the square to change what the models see.');
+  }
+
+  /** Find the faces in a decoded photo, align the largest and analyse it; no face: the manual crop. */
+  async usePhoto(photo) {
+    this.photo = photo;
+    this.status('Looking for faces…');
+    const started = performance.now();
+    let faceApi;
+    try {
+      faceApi = await this.faceApi;
+    } catch (error) {
+      this.message(`The face detector could not start (${error.message}); frame the face by hand.`, 'note');
+    }
+    this.faceApiReady = faceApi;
+    this.faces = faceApi ? await detectFaces(faceApi, photo, this.template) : [];
+    this.timings.detect = performance.now() - started;
+    if (this.faces.length) {
+      await this.choose(0);
+    } else {
+      this.chosen = null;
+      this.aligned = false;
+      this.showFaces();
+      this.show(photo, null, 'No face was found in this photo. Frame the face by hand: drag the square and zoom until ' +
+        'the face fills it like the dashed guide (eyes on the circles, mouth on the line).', true);
+    }
+  }
+
+  /** Align face `i` of the current photo onto the template (refined once) and analyse it. */
+  async choose(i) {
+    const started = performance.now();
+    this.chosen = i;
+    const side = this.template.crop_side;
+    const margin = Math.round(side / 2);
+    const face = this.faces[i];
+    if (!face.refined) {
+      const { transform, landmarks5 } = await refineAlignment(this.faceApiReady, this.photo, face, this.template);
+      Object.assign(face, { transform, landmarks5, refined: true });
+    }
+    const source = alignedSource(this.photo, face.transform, side, margin);
+    this.aligned = true;
+    this.timings.align = performance.now() - started;
+    this.showFaces();
+    const several = this.faces.length > 1
+      ? ` ${this.faces.length} faces were found; face ${i + 1}, the ${i ? 'one you chose' : 'largest'}, is shown. Pick another below the photo.`
+      : '';
+    this.show(source, { x: margin, y: margin, side },
+      `Face found and aligned like the training faces (eyes, nose and mouth moved onto their average place).${several}`);
+  }
+
+  showFaces() {
+    const box = this.q('.ti-faces');
+    box.hidden = this.faces.length < 2;
+    if (box.hidden) return;
+    const canvas = this.q('.ti-faces-canvas');
+    canvas.width = 480;
+    canvas.height = 480;
+    this.overviewScale = drawFaces(canvas, this.photo, this.faces, this.chosen);
+    canvas.setAttribute('aria-label', `Your photo with ${this.faces.length} faces boxed and numbered; face ${this.chosen + 1} is analysed.`);
+    this.q('.ti-face-buttons').replaceChildren(...this.faces.map((face, i) => {
+      const button = element('button', { type: 'button', class: 'ti-button ti-face', 'aria-pressed': String(i === this.chosen) }, `Face ${i + 1}`);
+      button.addEventListener('click', () => this.choose(i));
+      return button;
+    }));
+  }
+
+  pickAt(event) {
+    const rect = event.target.getBoundingClientRect();
+    const k = this.overviewScale * rect.width / event.target.width;
+    const [x, y] = [(event.clientX - rect.left) / k, (event.clientY - rect.top) / k];
+    const hit = this.faces.findIndex(({ box: [bx, by, w, h] }) => x >= bx && x <= bx + w && y >= by && y <= by + h);
+    if (hit >= 0 && hit !== this.chosen) this.choose(hit);
   }
 
   async openCamera() {
     try {
       this.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'user' }, audio: false });
     } catch (error) {
-      this.message(`The camera is not available (${error.name}). You can choose a photo instead.`);
+      this.fail(`The camera is not available (${error.name}). You can choose a photo instead.`);
       return;
     }
     const video = this.q('.ti-video');
@@ -232,16 +272,19 @@ class TryIt {
     await video.play();
   }
 
-  shoot() {
+  async shoot() {
     const video = this.q('.ti-video');
-    const notes = [];
-    if (Math.min(video.videoWidth, video.videoHeight) < this.size) {
-      this.message(`The camera gives only ${video.videoWidth} × ${video.videoHeight} pixels; the models need ${this.size} × ${this.size}.`);
-    } else {
-      this.sampleId = null;
-      this.show(readPixels(video, video.videoWidth, video.videoHeight, notes), '');
-    }
+    const [width, height] = [video.videoWidth, video.videoHeight];
+    const frame = Math.min(width, height) >= this.size ? readPixels(video, width, height) : null;
     this.closeCamera();
+    if (!frame) {
+      this.fail(`The camera gives only ${width} × ${height} pixels; the models need ${this.size} × ${this.size}.`);
+      return;
+    }
+    this.message('');
+    this.markSample(null);
+    await this.usePhoto(frame);
+    this.status('The camera photo stays on this device.');
   }
 
   closeCamera() {
@@ -251,16 +294,32 @@ class TryIt {
     this.q('.ti-camera-panel').hidden = true;
   }
 
-  show(source, caption) {
+  /** Put a source in the crop tool (at `box`, or its largest centred square) and analyse it. */
+  show(source, box, caption, manual = false) {
     this.message('');
     this.q('.ti-caption').textContent = caption;
+    this.q('.ti-caption').classList.toggle('ti-warning', manual);
     this.notes = source.notes;
-    this.crop.load(source, this.size);
-    this.q('.ti-crop-canvas').focus({ preventScroll: true });
+    this.crop.load(source, this.size, box);
   }
 
-  /** Everything that follows a crop change: predictions and live Grad-CAM (synchronous, so never stale). */
-  analyse() {
+  /** An input problem: say it, and clear the answers so none is mistaken for the new photo's. */
+  fail(text) {
+    this.message(text);
+    this.clearAnswers();
+  }
+
+  clearAnswers() {
+    this.predictions = null;
+    this.q('.ti-answers').hidden = true;
+    this.q('.ti-summary').replaceChildren();
+    this.q('.ti-caution').hidden = true;
+    this.q('.ti-ig-result').hidden = true;
+  }
+
+  /** Everything that follows a crop change: predictions, the unusual score and live Grad-CAM
+   * (synchronous, so never stale). */
+  update() {
     const { x, y, side } = this.crop.box;
     this.input = resampleSquare(this.crop.source, x, y, side, this.size);
     const notes = [...this.notes];
@@ -270,73 +329,87 @@ class TryIt {
     this.message(notes.join(' '), 'note');
     this.igToken = (this.igToken || 0) + 1;
     this.q('.ti-ig-result').hidden = true;
-    this.drawInput();
+    this.q('.ti-answers').hidden = false;
+    this.inputCanvas = drawInput(this.q('.ti-seen'), this.input, this.size);
     this.predictions = predictAll(Object.values(this.entries), this.input, this.size);
+    this.unusualResult = this.unusual ? unusualScore(this.entries[this.unusual.model], this.input, this.size, this.unusual) : null;
+    this.showCaution();
     this.showPredictions();
     this.showGradCam();
     this.root.dataset.analyses = String(Number(this.root.dataset.analyses || 0) + 1);
   }
 
-  drawInput() {
-    const seen = this.q('.ti-seen');
-    const small = new OffscreenCanvas(this.size, this.size);
-    const pixels = small.getContext('2d').createImageData(this.size, this.size);
-    for (let i = 0, j = 0; i < this.input.length; i += 3, j += 4) {
-      pixels.data.set([this.input[i], this.input[i + 1], this.input[i + 2], 255], j);
+  showCaution() {
+    const caution = this.q('.ti-caution');
+    const reasons = [];
+    if (!this.sampleId && !this.aligned) reasons.push('No face was found, so the models see only the square you framed.');
+    if (this.unusualResult?.flagged) {
+      reasons.push(`This crop is unlike the training faces (score ${this.unusualResult.score.toFixed(1)}, above the ` +
+        `${this.unusual.threshold.toFixed(1)} that ${Math.round(100 * this.unusual.percentile)}% of validation faces stay under): ` +
+        'the answers below are even less reliable than usual.');
     }
-    small.getContext('2d').putImageData(pixels, 0, 0);
-    const context = seen.getContext('2d');
-    context.imageSmoothingEnabled = false; // show the 64 x 64 pixels the models get, unsmoothed
-    context.drawImage(small, 0, 0, seen.width, seen.height);
-    this.inputCanvas = small;
+    caution.textContent = reasons.length ? `Caution: ${reasons.join(' ')}` : '';
+    caution.hidden = !reasons.length;
   }
 
   showPredictions() {
     const p = this.predictions;
-    const gender = this.models.gender && ranked(p.gender, this.models.gender.labels)[0];
+    const summary = [];
+    const gender = this.genderModel && ranked(p[this.genderModel], this.models[this.genderModel].labels)[0];
     this.q('.ti-gender').textContent = gender ? `${gender.label} (${percent(gender.p)})` : '';
+    if (gender) summary.push(`Gender: ${gender.label} ${percent(gender.p)}`);
     const table = this.q('.ti-race tbody');
     table.replaceChildren();
-    const labels = this.models.race_fair.labels;
-    const best = Object.fromEntries(RACE_MODELS.map((name) => [name, ranked(p[name], labels)[0].index]));
+    const labels = this.pair.length ? this.models[this.pair[0]].labels : [];
+    const best = Object.fromEntries(this.pair.map((name) => [name, ranked(p[name], labels)[0]]));
     labels.forEach((label, i) => {
       const row = element('tr', {}, element('th', { scope: 'row' }, label));
-      for (const name of RACE_MODELS) {
+      for (const name of this.pair) {
         const bar = element('span', { class: 'ti-bar' });
         bar.style.width = `${(100 * p[name][i]).toFixed(1)}%`;
-        const cell = element('td', { class: best[name] === i ? 'ti-top' : '' }, element('span', { class: 'ti-value' }, percent(p[name][i])), bar);
+        const cell = element('td', { class: best[name].index === i ? 'ti-top' : '' }, element('span', { class: 'ti-value' }, percent(p[name][i])), bar);
         row.append(cell);
       }
       table.append(row);
     });
-    for (const name of AGE_MODELS) {
+    for (const name of this.pair) {
+      summary.push(`Race (${this.models[name].training_subset || name}): ${best[name].label} ${percent(best[name].p)}`);
+    }
+    for (const name of this.ageModels) {
       const info = this.models[name];
       const box = this.q(`.ti-age[data-model="${name}"]`);
-      if (!info || !box) continue;
       const top = ranked(p[name], info.labels, 3);
       const list = element('ol', {}, ...top.map(({ label, p: q }) => element('li', {}, `${binName(label)}: ${percent(q)}`)));
       const parts = [list];
+      let span = binName(top[0].label);
       if (info.calibration) {
         const [lo, hi] = ageRange(p[name], info.calibration);
-        const span = lo === hi ? binName(info.labels[lo]) : `${info.labels[lo].split('-')[0]}–${binName(info.labels[hi]).split('–').pop()}`;
+        span = lo === hi ? binName(info.labels[lo]) : `${info.labels[lo].split('-')[0]}–${binName(info.labels[hi]).split('–').pop()}`;
         const coverage = 1 - info.calibration.conformal.alpha;
         parts.push(element('p', { class: 'ti-range' }, `Calibrated ${Math.round(100 * coverage)}% range: ${span}`));
       }
       box.querySelector('.ti-age-body').replaceChildren(...parts);
+      if (name === this.ageModels[0]) summary.push(`Age: ${span}`);
     }
+    this.q('.ti-summary').replaceChildren(...summary.map((text) => element('span', {}, text)));
   }
 
   showGradCam() {
-    const maps = RACE_MODELS.map((name) => {
+    const maps = this.pair.map((name) => {
       const target = ranked(this.predictions[name], this.models[name].labels)[0];
       return { name, target, cam: gradCam(this.entries[name], this.input, this.size, target.index) };
     });
     const scale = sharedScale(maps.map((m) => m.cam));
     this.cams = maps;
+    const image = this.cropCanvas();
     for (const { name, target, cam } of maps) {
       const figure = this.q(`.ti-cam[data-model="${name}"]`);
-      drawHeatmap(figure.querySelector('canvas'), this.cropCanvas(), cam, scale);
-      figure.querySelector('.ti-cam-label').textContent = `${target.label} (${percent(target.p)})`;
+      const canvas = figure.querySelector('canvas');
+      drawHeatmap(canvas, image, cam, scale, this.colormaps);
+      const text = `${target.label} (${percent(target.p)})`;
+      figure.querySelector('.ti-cam-label').textContent = text;
+      canvas.setAttribute('aria-label', `Grad-CAM heatmap of the ${this.models[name].training_subset || name} race model ` +
+        `for its answer ${text}, drawn over the face: brighter means more evidence.`);
     }
   }
 
@@ -351,6 +424,7 @@ class TryIt {
   }
 
   async explainIg() {
+    if (!this.predictions) return;
     const name = this.q('.ti-ig-model').value;
     const steps = Number(this.q('.ti-ig-steps').value);
     const token = this.igToken;
@@ -366,25 +440,47 @@ class TryIt {
       if (token !== this.igToken) return; // the crop changed meanwhile: this map is for another input
       const scale = sharedScale([ig], 0.99);
       const result = this.q('.ti-ig-result');
-      drawHeatmap(result.querySelector('canvas'), this.cropCanvas(), ig, scale, true);
-      result.querySelector('.ti-ig-label').textContent =
-        `${this.models[name].task} model ${name}: ${target.label} (${percent(target.p)}). ` +
+      const canvas = result.querySelector('canvas');
+      drawHeatmap(canvas, this.cropCanvas(), ig, scale, this.colormaps, true);
+      const text = `${this.models[name].task} model ${name}: ${target.label} (${percent(target.p)}). ` +
         `Red raises that probability, blue lowers it. ${steps} steps in ${Math.round(performance.now() - started)} ms; ` +
         `completeness gap ${ig.delta.toExponential(1)} (smaller is more exact: add steps to shrink it).`;
+      result.querySelector('.ti-ig-label').textContent = text;
+      canvas.setAttribute('aria-label', `Integrated Gradients map of the ${name} model drawn over the face`);
       result.hidden = false;
       this.ig = ig;
     } finally {
       button.disabled = false;
     }
   }
+
+  /**
+   * For automated checks and the benchmark: analyse a File or Blob as the page does when one is chosen,
+   * and return what the page then shows, in the photo's own pixel coordinates:
+   * {faces: [{box, score, landmarks5}], chosen, aligned, unusual: {score, threshold, flagged},
+   *  predictions: {name: {labels, probabilities}}}. Rejects (after showing the message) for a bad file.
+   */
+  async analyse(fileOrBlob) {
+    const before = Number(this.root.dataset.analyses || 0);
+    await this.useFile(fileOrBlob);
+    while (Number(this.root.dataset.analyses || 0) === before) await new Promise(requestAnimationFrame);
+    return {
+      faces: this.faces.map(({ box, score, landmarks5 }) => ({ box, score, landmarks5 })),
+      chosen: this.chosen,
+      aligned: this.aligned,
+      unusual: this.unusualResult ? { ...this.unusualResult } : null,
+      predictions: Object.fromEntries(Object.entries(this.predictions).map(([name, p]) =>
+        [name, { labels: this.models[name].labels, probabilities: Array.from(p) }])),
+    };
+  }
 }
 
-/** Start the page in every element with class "try-it" (there is one). */
+/** Start the page in the element with class "try-it" (there is one). */
 const root = document.querySelector('.try-it');
 if (root) {
   const page = new TryIt(root);
   const params = new URLSearchParams(location.search);
-  // For tests and bench/browser.py: the page, resolved once it is ready (first sample analysed, samples shown).
+  // For tests and the benchmarks: the page, resolved once it is ready (first sample analysed, samples shown).
   window.tryIt = page;
   window.tryItReady = page.start(params).then(() => page, (error) => {
     page.status('');
