@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: site test venv node browser
+.PHONY: site test venv node browser lint-js
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,7 @@ site: venv node
 
 test: venv node browser
 	$(PY) -m pytest -q
+
+# ESLint over the site's own JavaScript (flat config: site_src/eslint.config.mjs; ESLint pinned in package.json).
+lint-js: node
+	cd site_src && ../node_modules/.bin/eslint --max-warnings 0 assets
