@@ -86,9 +86,9 @@ async function detectOnce(faceapi, source, settings, pad, inputSize) {
  * photo is padded (settings.pad of its longer side, grey) and searched again at the smaller
  * settings.padded_input_size, which suits a face that fills the photo.
  */
-export async function detectFaces(faceapi, source, template) {
+export async function detectFaces(faceapi, source, template, tight = false) {
   const settings = template.detector;
-  let faces = await detectOnce(faceapi, source, settings, 0, settings.input_size);
+  let faces = tight ? [] : await detectOnce(faceapi, source, settings, 0, settings.input_size);
   const margin = settings.border * Math.max(source.width, source.height);
   const touches = ([x, y, w, h]) => x < margin || y < margin || x + w > source.width - margin || y + h > source.height - margin;
   if (!faces.length || faces.some((face) => touches(face.box))) {
@@ -116,11 +116,11 @@ export async function refineAlignment(faceapi, photo, face, template, passes = t
   const side = template.crop_side;
   for (let pass = 0; pass < passes; pass++) {
     const crop = alignedSource(photo, transform, side, 0);
-    const again = (await detectFaces(faceapi, crop, template)).sort((p, q) => distance(p) - distance(q));
+    const again = (await detectFaces(faceapi, crop, template, true)).sort((p, q) => distance(p) - distance(q));
     if (!again.length) break;
     let points = again[0].landmarks5;
     if (template.mirror) { // average with the mirrored crop's points, mirrored back (left and right swap)
-      const mirrored = (await detectFaces(faceapi, mirror(crop), template)).sort((p, q) => distance(p) - distance(q));
+      const mirrored = (await detectFaces(faceapi, mirror(crop), template, true)).sort((p, q) => distance(p) - distance(q));
       if (mirrored.length) {
         points = points.map(([x, y], i) => {
           const [mx, my] = mirrored[0].landmarks5[template.mirror[i]];
