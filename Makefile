@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: site test test-fast lint venv node browser
+.PHONY: site test test-fast lint lint-js venv node browser
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,7 @@ lint: venv
 # The fast lane: no browser, no site build, no training (markers in pytest.ini). Under 2 minutes.
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow and not browser and not site"
+
+# ESLint over the site's own JavaScript (flat config: site_src/eslint.config.mjs; ESLint pinned in package.json).
+lint-js: node
+	cd site_src && ../node_modules/.bin/eslint --max-warnings 0 assets

@@ -28,12 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gen.config import BUILD_DIR, MODELS_DIR  # noqa: E402
-from tests.browser_site import CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, built_site_ready, real_models_ready, serve  # noqa: E402
+from tests.browser_site import CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, real_models_ready, serve  # noqa: E402
 
 GOALS = {"first prediction": 1000.0, "predict (5 models)": 50.0, "grad-cam (1 model)": 300.0}
 
 MEASURE = """async (repeat) => {
-  const m = await import('../assets/demo/explain.js');
+  const m = { ...(await import('../assets/demo/predict.js')), ...(await import('../assets/demo/explain.js')) };
   const page = window.tryIt;
   const entries = Object.values(page.entries);
   const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -44,12 +44,12 @@ MEASURE = """async (repeat) => {
   const result = {
     backend: tf.getBackend(),
     tfjs: page.timings.tfjs, models: page.timings.models, first: page.timings.firstPrediction,
-    predict: runs(() => m.predictAll(entries, input, 64)),
-    gradcam: runs(() => m.gradCam(page.entries.race_fair, input, 64, target)),
-    update: runs(() => page.analyse()),
+    predict: runs(() => m.predictAll(entries, input, page.size)),
+    gradcam: runs(() => m.gradCam(page.entries.race_fair, input, page.size, target)),
+    update: runs(() => page.update()),
   };
   const t = performance.now();
-  await m.integratedGradients(page.entries.race_fair, input, 64, target, 32);
+  await m.integratedGradients(page.entries.race_fair, input, page.size, target, 32);
   result.ig32 = performance.now() - t;
   result.tensors = tf.memory().numTensors;
   return result;
@@ -57,7 +57,7 @@ MEASURE = """async (repeat) => {
 
 
 def site_folder(scratch: Path, sources: bool) -> Path:
-    if built_site_ready() and not sources:
+    if (BUILD_DIR / PAGE / "index.html").exists() and not sources:
         return BUILD_DIR
     if not real_models_ready():
         raise SystemExit("no built site and no current TF.js exports: run `python -m gen export` (or build)")

@@ -8,7 +8,8 @@ only when what it wrote no longer matches its inputs:
 - training: a model is missing, or its metadata names other data (a changed or grown dataset);
 - evaluation: a model was retrained, or its metrics.json is missing or names other data;
 - explanation analyses: a model was retrained, or a file is missing or names other data;
-- age ranges and prototypes: the model digests they record differ from the models now committed.
+- age ranges, prototypes and the "unusual" calibration: the model digests they record differ from the
+  models now committed.
 
 In CI and in the tests everything is committed and current, so nothing here ever trains there.
 """
@@ -18,7 +19,7 @@ import json
 from pathlib import Path
 
 from gen.config import MODELS_DIR
-from gen.models.registry import MODEL_SPECS, RACE_PAIR, model_digests  # the pair is evaluated together
+from gen.models.registry import MODEL_SPECS, RACE_PAIR, model_digests, other_models  # the pair: evaluated together
 from gen.pipeline import BuildContext
 
 EXPLAIN_FILES = ("explain_faithfulness", "explain_sanity", "explain_completeness", "explain_aggregates")
@@ -57,11 +58,6 @@ def stale_files(stems: tuple[str, ...], check, analysis_dir: Path) -> bool:
     return any((content := _json(analysis_dir / f"{stem}.json")) is None or check(content) for stem in stems)
 
 
-def other_models(content: dict, models_dir: Path = MODELS_DIR) -> bool:
-    """True when a result records model digests that differ from the model files now present."""
-    recorded = content.get("model_sha256") or {}
-    return not recorded or recorded != model_digests(list(recorded), models_dir)
-
 
 def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
     if ctx.data_dir is None:
@@ -97,4 +93,8 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
         write_age_ranges(data, models_dir=models_dir)
         write_prototypes(data, models_dir=models_dir)
         done.append("age ranges and prototypes")
+    from gen.analysis.unusual import is_stale, write_unusual
+    if is_stale(models_dir):
+        write_unusual(data, models_dir)
+        done.append("unusual-face calibration")
     print(f"[refresh] dataset {data_hash}: {'; '.join(done) or 'every model and analysis is up to date'}", flush=True)

@@ -1,29 +1,23 @@
 """The try-it page under test: small trained models (until the real ones exist), a site folder, a server.
 
-The page is served exactly as the build lays it out: docs/models/ from `gen.site.publish`, the page's
-assets from site_src/assets/, TF.js from node_modules (gen.site.render.vendor_files), and the page's
-HTML taken from site_src/pages/10-try-it.md. When the real site has been built (build/ holds the page
+The page is served exactly as the build lays it out: docs/models/ from `gen.site.publish` and
+`gen.site.page_data`, the page's assets from site_src/assets/, TF.js and face-api from node_modules
+(gen.site.render.vendor_files), and the page's HTML taken from site_src/pages/10-try-it.md. When the real
+site has been built (build/ holds the page
 and its models), that is what the tests load instead.
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from gen.config import IMAGE_SIZE, MODELS_DIR, SITE_SRC
+from gen.face.browser import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: F401  (the tests use the same)
 from gen.models.registry import MODEL_SPECS
 
 PAGE = "10-try-it"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 MARKERS = ("<!-- try-it:start -->", "<!-- try-it:end -->")
 
 
@@ -51,6 +45,9 @@ def train_small_models(models_dir: Path, names: tuple[str, ...] = tuple(MODEL_SP
         (folder / "metadata.json").write_text(json.dumps({
             "name": spec.name, "task": spec.task, "labels": list(spec.labels), "input_size": IMAGE_SIZE,
             "feature_layer": FEATURE_LAYER, "embedding_layer": EMBEDDING_LAYER, "training_subset": spec.subset}))
+    template = MODELS_DIR / "analysis" / "face_template.json"  # measured on real faces, not on these models
+    (models_dir / "analysis").mkdir(exist_ok=True)
+    (models_dir / "analysis" / template.name).write_text(template.read_text())
 
 
 def real_models_ready(models_dir: Path = MODELS_DIR) -> bool:
@@ -72,36 +69,18 @@ def page_html() -> str:
 def assemble_site(folder: Path, models_dir: Path) -> Path:
     """The page, its assets, vendored TF.js and the published models, laid out as in build/."""
     from gen.pipeline import BuildContext
+    from gen.site.page_data import publish_page_data
     from gen.site.publish import run as publish
     from gen.site.render import sync_files, vendor_files
 
     publish(BuildContext(docs_dir=folder, data_dir=None), models_dir)
+    publish_page_data(folder, models_dir)
     assets = SITE_SRC / "assets"
     sync_files({str(p.relative_to(assets)): p for p in assets.rglob("*") if p.is_file()}, folder / "assets")
-    sync_files({k: v for k, v in vendor_files().items() if k.startswith("tfjs")}, folder / "vendor")
+    sync_files({k: v for k, v in vendor_files().items() if k.startswith(("tfjs", "face-api"))}, folder / "vendor")
     (folder / PAGE).mkdir(parents=True, exist_ok=True)
     (folder / PAGE / "index.html").write_text(page_html())
     return folder
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",
-                      ".js": "text/javascript", ".mjs": "text/javascript"}
-
-    def log_message(self, *args) -> None:  # the tests assert on requests themselves
-        pass
-
-
-@contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """Serve `folder` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 

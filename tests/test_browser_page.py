@@ -121,7 +121,7 @@ def shipped(models_dir: Path, site: Path) -> dict:
 
 
 JS_PREDICT = """async (images) => {
-  const m = await import('../assets/demo/explain.js');
+  const m = await import('../assets/demo/predict.js');
   const entries = Object.values(window.tryIt.entries);
   return images.map((rgb) => Object.fromEntries(
     Object.entries(m.predictAll(entries, rgb, 64)).map(([name, p]) => [name, Array.from(p)])));
@@ -264,6 +264,13 @@ def _face() -> Image.Image:
     return Image.open(SITE_SRC / "samples" / SAMPLES[0]["file"]).convert("RGB")
 
 
+def _no_face(size: tuple[int, int]) -> Image.Image:
+    """A smooth colour gradient: nothing a face detector can mistake for a face."""
+    x = np.linspace(0, 1, size[0])[None, :, None]
+    y = np.linspace(0, 1, size[1])[:, None, None]
+    return Image.fromarray((255 * np.concatenate([x + 0 * y, y + 0 * x, 0.5 + 0 * x * y], -1)).astype(np.uint8))
+
+
 def _with_alpha() -> bytes:
     image = _face().convert("RGBA")
     alpha = np.full((image.height, image.width), 255, np.uint8)
@@ -312,13 +319,15 @@ def test_each_awkward_photo_gets_a_clear_message_or_is_handled(visit: Visit, tmp
     if error:
         page.wait_for_selector(".ti-error:not([hidden])", timeout=20000)
         assert re.search(error, page.inner_text(".ti-error")), page.inner_text(".ti-error")
-        assert visit.analyses() == before  # the previous face and its results stay
+        assert visit.analyses() == before  # nothing new was analysed,
+        assert page.is_hidden(".ti-answers") and page.inner_text(".ti-summary") == ""  # old answers are gone,
+        assert page.evaluate("window.tryIt.crop.source.width") > 0  # and the previous photo is still there
         return
     page.wait_for_function(f"Number(document.querySelector('.try-it').dataset.analyses) > {before}", timeout=30000)
     assert page.is_hidden(".ti-error")
     if note:
         assert re.search(note, page.inner_text(".ti-notes")), page.inner_text(".ti-notes")
-    source = page.evaluate("({w: window.tryIt.crop.source.width, h: window.tryIt.crop.source.height})")
+    source = page.evaluate("({w: window.tryIt.photo.width, h: window.tryIt.photo.height})")
     if case == "EXIF-rotated":
         assert (source["w"], source["h"]) == (200, 300)  # upright, as decode_face sees it
         top, bottom = page.evaluate("[Array.from(window.tryIt.input.slice(0, 3)), "
@@ -334,7 +343,7 @@ def test_no_request_after_load_and_tensors_stay_flat(visit: Visit, tmp_path: Pat
     origin = page.url.split(PAGE)[0]
     assert visit.requests and all(url.startswith(origin) for url in visit.requests), visit.requests
     loaded = len(visit.requests)
-    page.evaluate("window.tryIt.analyse()")  # warm: every kernel used once
+    page.evaluate("window.tryIt.update()")  # warm: every kernel used once
     tensors = page.evaluate("tf.memory().numTensors")
     for i in range(20):
         visit.pick(SAMPLES[i % len(SAMPLES)]["id"])
@@ -353,7 +362,7 @@ def test_no_request_after_load_and_tensors_stay_flat(visit: Visit, tmp_path: Pat
     page.select_option(".ti-ig-steps", "8")
     page.click(".ti-ig-run")
     page.wait_for_selector(".ti-ig-result", state="visible", timeout=60000)
-    page.evaluate("window.tryIt.analyse()")
+    page.evaluate("window.tryIt.update()")
     assert page.evaluate("tf.memory().numTensors") == tensors
     assert visit.requests[loaded:] == []
     assert not visit.errors
@@ -362,7 +371,7 @@ def test_no_request_after_load_and_tensors_stay_flat(visit: Visit, tmp_path: Pat
 def test_crop_tool_moves_and_zooms_the_model_input(visit: Visit, tmp_path: Path) -> None:
     page = visit.page
     photo = tmp_path / "wide.jpg"
-    photo.write_bytes(_jpeg(_face().resize((800, 400))))
+    photo.write_bytes(_jpeg(_no_face((800, 400))))  # no face found: the manual crop starts centred
     before = visit.analyses()
     page.set_input_files(".ti-file", str(photo))
     page.wait_for_function(f"Number(document.querySelector('.try-it').dataset.analyses) > {before}")
@@ -390,7 +399,7 @@ def test_age_range_follows_the_python_rule(visit: Visit) -> None:
     probabilities = rng.dirichlet(np.full(9, 0.4), size=50)
     calibration = {"temperature": 1.7, "conformal": {"alpha": 0.1, "threshold": 0.12, "probability_floor": 1e-12}}
     js = visit.page.evaluate("""async ([rows, calibration]) => {
-      const m = await import('../assets/demo/demo.js');
+      const m = await import('../assets/demo/predict.js');
       return rows.map((p) => m.ageRange(p, calibration));
     }""", [probabilities.tolist(), calibration])
     low, high = contiguous_ranges(temperature_scale(probabilities, 1.7), 0.12)
@@ -445,7 +454,7 @@ def test_a_camera_photo_is_analysed(playwright, base_url: str) -> None:
     page.wait_for_function(f"Number(document.querySelector('.try-it').dataset.analyses) > {before}")
     assert page.is_hidden(".ti-camera-panel") and page.is_hidden(".ti-error")
     assert page.evaluate("window.tryIt.stream") is None  # the camera is switched off again
-    assert page.evaluate("window.tryIt.crop.source.width") == width
+    assert page.evaluate("window.tryIt.photo.width") == width
     assert page.evaluate("document.querySelector('.ti-video').srcObject") is None
     assert not visit.errors
     chromium.close()

@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 
 from gen.config import MODELS_DIR
-from gen.models.registry import MODEL_SPECS, model_digests
+from gen.models.registry import MODEL_SPECS, model_digests, other_models
 from gen.pipeline import BuildContext
-from gen.refresh import other_models, run, stale_files, stale_metrics, stale_models
+from gen.refresh import run, stale_files, stale_metrics, stale_models
 
 
 def _write(path: Path, content: dict) -> None:

@@ -52,6 +52,12 @@ def model_digests(names: tuple[str, ...] | list[str], models_dir: Path = MODELS_
     return {name: file_digest(Path(models_dir) / name / "model.keras")[:16] for name in names}
 
 
+def other_models(content: dict, models_dir: Path = MODELS_DIR) -> bool:
+    """True when a result records no model digests, or digests that differ from the model files now present."""
+    recorded = content.get("model_sha256") or {}
+    return not recorded or recorded != model_digests(list(recorded), models_dir)
+
+
 def trained_models(models_dir: Path = MODELS_DIR) -> list[str]:
     """The published models whose Keras file exists, in registry order."""
     return [name for name in MODEL_SPECS if (Path(models_dir) / name / "model.keras").exists()]

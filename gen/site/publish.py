@@ -10,7 +10,7 @@ from pathlib import Path
 from gen.config import MODELS_DIR, SITE_SRC
 from gen.data.samples import read_samples
 from gen.models.export import EXPORT_DIR, export_all, is_current, read_record
-from gen.models.registry import RACE_PAIR, trained_models
+from gen.models.registry import trained_models
 from gen.pipeline import BuildContext
 
 CALIBRATION_FILE = "analysis/age_calibration.json"  # under models/, written by the age step; optional
@@ -51,7 +51,6 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR, site_src: Path = SITE_
         shutil.rmtree(out / name, ignore_errors=True)
         shutil.copytree(models_dir / name / EXPORT_DIR, out / name)
     index = {"models": {name: page_metadata(name, models_dir, calibration) for name in names},
-             "race_pair": [name for name in RACE_PAIR if name in names],
              "samples": publish_samples(out / "samples", site_src)}
     (out / INDEX_FILE).write_text(json.dumps(index, indent=1) + "\n")
 

@@ -14,6 +14,7 @@ import jinja2
 import yaml
 
 from gen.config import ROOT, SITE_SRC
+from gen.face.vendor import VendorError, face_api_files
 from gen.pipeline import BuildContext
 from gen.site.context import FILTERS, MissingDataError, SiteError, build_context, shown_path
 
@@ -142,6 +143,10 @@ def vendor_files(node_modules: Path = NODE_MODULES) -> dict[str, Path]:
             if not matches:
                 raise SiteError(f"node_modules/{base} has no {pattern}: run `npm ci`")
             files.update({f"{folder}/{path.relative_to(root)}": path for path in matches})
+    try:  # the face detector of the Try-it page, bound to the vendored TF.js (gen/face/vendor.py)
+        files.update(face_api_files(node_modules))
+    except VendorError as error:
+        raise SiteError(str(error)) from None
     return files
 
 

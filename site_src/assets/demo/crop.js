@@ -1,6 +1,6 @@
 // A square crop over the visitor's photo: drag to move, wheel / pinch / slider / keys to zoom.
 //
-// The model input is the whole square, resized to 64 x 64, exactly as a UTKFace crop was. UTKFace
+// The model input is the whole square, resized to the models' input size, exactly as a UTKFace crop was. UTKFace
 // crops are tight and aligned, so the guide marks where faces sit in them; the positions were measured
 // on the mean of the 22,142 decoded training-size faces: eyes at (0.29, 0.29) and (0.70, 0.29) of the
 // side, mouth at 0.70 down, the face filling most of the square.
@@ -31,12 +31,12 @@ export class CropTool {
     this.zoomInput.addEventListener('input', () => this.setSide(this.sideFromSlider()));
   }
 
-  /** Show a new source with the largest centred square (for an aligned face crop: all of it). */
-  load(source, minSide) {
+  /** Show a new source with the square `box` ({x, y, side}), or else its largest centred square. */
+  load(source, minSide, box = null) {
     this.source = source;
     this.minSide = minSide;
     this.maxSide = Math.min(source.width, source.height);
-    this.box = { x: (source.width - this.maxSide) / 2, y: (source.height - this.maxSide) / 2, side: this.maxSide };
+    this.box = box ? { ...box } : { x: (source.width - this.maxSide) / 2, y: (source.height - this.maxSide) / 2, side: this.maxSide };
     this.image = new OffscreenCanvas(source.width, source.height);
     this.image.getContext('2d').putImageData(new ImageData(source.data, source.width, source.height), 0, 0);
     this.zoomInput.disabled = this.maxSide <= minSide;

@@ -1,13 +1,15 @@
-// The models in the browser: loading, predicting, Grad-CAM and Integrated Gradients with TF.js.
+// Explanation kernels in the browser: Grad-CAM and Integrated Gradients with TF.js (drawing is draw.js).
 //
 // The same definitions as the Python side (gen/explain/): the score explained is the target class
-// *probability*; Grad-CAM weights each channel of the "features" map by its mean gradient and keeps
+// *probability*; Grad-CAM weights each channel of the map the metadata names `feature_layer` by its mean gradient and keeps
 // the positive part of the weighted sum; Integrated Gradients integrates input gradients along the
 // straight path from a black image with Gauss-Legendre nodes and reports the completeness delta.
 // Every tensor is made inside tf.tidy (or disposed by hand where a value must outlive a tidy), so the
 // tensor count stays flat however many photos a visitor tries.
 
 /* global tf */
+
+import { pixelsTensor } from './predict.js';
 
 // Gradient kernels the wasm backend of TF.js 4.22 lacks or gets wrong, which Integrated Gradients needs:
 // the input and filter gradients of depthwise convolutions (missing), MaxPoolGrad (present, but for
@@ -63,42 +65,6 @@ function conv2dFilterGradient({ inputs, attrs, backend }) {
   const gradient = run('Reshape', { x: product }, { shape: filterShape });
   for (const info of [identity, patches, a, b, product]) backend.disposeData(info.dataId);
   return gradient;
-}
-
-/** Build one model from its downloaded files ({modelTopology, weightSpecs, weightData}) and prepare
- * its Grad-CAM pieces. */
-export async function loadModel(info, artifacts) {
-  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-  const names = model.layers.map((layer) => layer.name);
-  const at = names.indexOf(info.feature_layer);
-  if (at < 0) throw new Error(`${info.name}: no layer named ${info.feature_layer}`);
-  const head = model.layers.slice(at + 1);
-  head.forEach((layer, i) => {
-    const previous = i ? head[i - 1] : model.layers[at];
-    const inputs = layer.inboundNodes[0].inboundLayers;
-    if (inputs.length !== 1 || inputs[0] !== previous) {
-      throw new Error(`${info.name}: the layers after ${info.feature_layer} are not a simple chain`);
-    }
-  });
-  const features = tf.model({ inputs: model.inputs, outputs: model.layers[at].output });
-  return { info, model, features, head };
-}
-
-/** A [1, size, size, 3] float tensor of raw 0-255 pixels, as the models take them. */
-export function pixelsTensor(rgb, size) {
-  return tf.tensor4d(Float32Array.from(rgb), [1, size, size, 3]);
-}
-
-/** Class probabilities of every model for one RGB input: {name: Float32Array}. */
-export function predictAll(entries, rgb, size) {
-  const outputs = tf.tidy(() => {
-    const x = pixelsTensor(rgb, size);
-    return entries.map((entry) => entry.model.predict(x));
-  });
-  const result = {};
-  entries.forEach((entry, i) => { result[entry.info.name] = outputs[i].dataSync(); });
-  tf.dispose(outputs);
-  return result;
 }
 
 /** The target class's probability summed over a batch; a one-hot product, because gather's gradient
@@ -184,48 +150,4 @@ export async function integratedGradients(entry, rgb, size, target, steps, onPro
   const result = { map: map.dataSync(), h: size, w: size, delta: delta.dataSync()[0] };
   tf.dispose([map, delta, x, total]);
   return result;
-}
-
-// ---- drawing heatmaps ----
-
-// Sequential ramp for "how much" (dark violet -> red -> yellow), and a diverging one for signed values.
-const RAMP = [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]];
-const POSITIVE = [214, 39, 40];
-const NEGATIVE = [31, 119, 180];
-
-function ramp(t) {
-  const x = Math.min(Math.max(t, 0), 1) * (RAMP.length - 1);
-  const i = Math.min(Math.floor(x), RAMP.length - 2);
-  const f = x - i;
-  return RAMP[i].map((c, k) => Math.round(c + f * (RAMP[i + 1][k] - c)));
-}
-
-/**
- * Draw `image` (a canvas of the crop) and a heatmap over it onto `canvas`. `scale` maps values to 0..1
- * (callers pass the same scale to maps they want compared); signed maps use red/blue.
- */
-export function drawHeatmap(canvas, image, { map, h, w }, scale, signed = false) {
-  const small = new OffscreenCanvas(w, h);
-  const context = small.getContext('2d');
-  const pixels = context.createImageData(w, h);
-  for (let i = 0; i < map.length; i++) {
-    const t = scale > 0 ? map[i] / scale : 0;
-    const colour = signed ? (t >= 0 ? POSITIVE : NEGATIVE) : ramp(t);
-    pixels.data.set([...colour, Math.round(255 * Math.min(1, signed ? Math.abs(t) : 0.25 + 0.6 * t))], i * 4);
-  }
-  context.putImageData(pixels, 0, 0);
-  const target = canvas.getContext('2d');
-  target.imageSmoothingEnabled = true;
-  target.imageSmoothingQuality = 'high';
-  target.drawImage(image, 0, 0, canvas.width, canvas.height);
-  target.drawImage(small, 0, 0, canvas.width, canvas.height);
-}
-
-/** The largest absolute value of several maps: one colour scale for maps shown side by side. */
-export function sharedScale(maps, quantile = 1) {
-  let values = [];
-  for (const { map } of maps) values = values.concat(Array.from(map, Math.abs));
-  if (!values.length) return 0;
-  values.sort((a, b) => a - b);
-  return values[Math.min(values.length - 1, Math.floor(quantile * (values.length - 1)))];
 }
