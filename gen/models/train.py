@@ -68,6 +68,11 @@ class Recipe:
     def key(self, *extra) -> str:
         return hashlib.sha256(json.dumps([asdict(self), *extra], sort_keys=True).encode()).hexdigest()[:12]
 
+    def pretrain_key(self, *extra) -> str:
+        """What the shared pretraining depends on (not the fine-tunes' schedules)."""
+        parts = [self.size, asdict(self.trunk), self.age_sigma_years, asdict(self.pretrain), *extra]
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:12]
+
 
 # The search's choice (models/analysis/search.json, best validation score: "64px-wide-dldl"), trained for
 # longer: sized so that retraining all five models stays within 90 minutes on two cores.
@@ -75,11 +80,11 @@ RECIPE = Recipe(
     size=64, trunk=Trunk(widths=(48, 96, 192), feature_width=384), age_sigma_years=3.0,
     pretrain=Schedule(max_epochs=18, learning_rate=3e-3, patience=4),
     finetune={
-        "gender": Schedule(max_epochs=5, learning_rate=5e-4, patience=2),
-        "age_base": Schedule(max_epochs=5, learning_rate=5e-4, patience=2),
-        "age_weighted": Schedule(max_epochs=6, learning_rate=1e-3, patience=3),
-        "race_fair": Schedule(max_epochs=24, learning_rate=1e-3, patience=5),
-        "race_biased": Schedule(max_epochs=24, learning_rate=1e-3, patience=5),
+        "gender": Schedule(max_epochs=4, learning_rate=5e-4, patience=2),
+        "age_base": Schedule(max_epochs=4, learning_rate=5e-4, patience=2),
+        "age_weighted": Schedule(max_epochs=5, learning_rate=1e-3, patience=3),
+        "race_fair": Schedule(max_epochs=16, learning_rate=1e-3, patience=4),
+        "race_biased": Schedule(max_epochs=16, learning_rate=1e-3, patience=4),
     })
 
 
@@ -253,7 +258,7 @@ def pretrain(data: PreparedData, recipe: Recipe = RECIPE, run_dir: Path = CACHE_
              strategy: tf.distribute.Strategy | None = None) -> Path:
     """Gender + age trunk on the whole training split, kept under `run_dir` by data and recipe."""
     strategy = strategy or tf.distribute.get_strategy()
-    folder = run_dir / f"pretrain-{recipe.key(data.dataset.fingerprint, SEED)}"
+    folder = run_dir / f"pretrain-{recipe.pretrain_key(data.dataset.fingerprint, SEED)}"
     path = folder / "model.keras"
     if path.exists():
         print(f"[pretrain] reusing {path}", flush=True)
