@@ -14,8 +14,6 @@ from gen.config import CI_QUANTILES
 from gen.stats import N_BOOTSTRAP, confidence_bins
 
 
-
-
 def expected_calibration_error(probabilities: np.ndarray, y_true: np.ndarray, n_bins: int = 15) -> float:
     """Top-label ECE: |confidence - accuracy| averaged over equal-width confidence bins, weighted by size."""
     confidence = probabilities.max(axis=1)

@@ -14,8 +14,9 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
+from gen.analysis.findings import Findings, page_findings
 from gen.config import AGE_BINS, CI_QUANTILES, GENDERS, IMAGE_SIZE, MODELS_DIR, RACES, ROOT, SITE_SRC
-from gen.models.registry import MODEL_SPECS
+from gen.models.registry import MODEL_SPECS, RACE_PAIR
 
 # What each model folder may hold for the pages: {context key: file name}.
 MODEL_FILES = {"metadata": "metadata.json", "metrics": "metrics.json", "history": "history.json", "card": "card.md"}
@@ -149,10 +150,12 @@ def interval_level() -> float:
 
 def build_context(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = SITE_SRC) -> dict[str, Any]:
     """Everything a page template may read."""
+    models, analysis, generated = load_models(models_dir), load_analysis(models_dir), load_generated(docs_dir)
     return {
-        "models": load_models(models_dir),
-        "analysis": load_analysis(models_dir),
-        "generated": load_generated(docs_dir),
+        "models": models,
+        "analysis": analysis,
+        "generated": generated,
+        "findings": Findings(page_findings(models, analysis, generated, list(RACES), RACE_PAIR)),
         "samples": load_samples(site_src),
         "versions": load_versions(),
         "config": {"races": RACES, "genders": GENDERS, "age_bins": AGE_BINS, "image_size": IMAGE_SIZE,
