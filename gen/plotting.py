@@ -14,7 +14,21 @@ def pyplot():
     return plt
 
 
+WEBP_QUALITY = 85  # figures made of photos (mosaics, average faces): lossy WebP is a fraction of the PNG
+
+
 def save_figure(figure, path: Path) -> None:
-    """Save and release `figure`; no version stamp in the PNG, so unchanged figures keep their bytes."""
-    figure.savefig(path, bbox_inches="tight", metadata={"Software": None})
+    """Save and release `figure`; no version stamp in the PNG, so unchanged figures keep their bytes.
+
+    A `.webp` path gets a lossy WebP (for figures of photos); anything else matplotlib's PNG."""
+    if Path(path).suffix == ".webp":
+        import io
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+        Image.open(buffer).convert("RGB").save(path, quality=WEBP_QUALITY, method=6)
+    else:
+        figure.savefig(path, bbox_inches="tight", metadata={"Software": None})
     pyplot().close(figure)

@@ -121,7 +121,7 @@ def draw_samples(inputs: dict[str, Path], out: Path) -> None:
         lines = [f"{name.removeprefix('age_')}: {m['range']} {'✓' if m['covered'] else '✗'} "
                  f"(top {m['top3'][0]['bin']})" for name, m in sample["models"].items()]
         ax.set_xlabel("\n".join(lines), fontsize=7.5)
-    save_figure(figure, out / "age_samples.png")
+    save_figure(figure, out / "age_samples.webp")
 
 
 def _sample_files(models_dir: Path) -> dict[str, Path]:
@@ -181,7 +181,7 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
         figure.text(0.01, 0.995, f"{name}: true {result['group_by']} per row; above each face the model's answer and "
                     "confidence (green right, red wrong); below it, Grad-CAM", fontsize=7, va="top")
         with plt.rc_context({"savefig.dpi": MOSAIC_DPI}):
-            save_figure(figure, out / f"prototypes_{name}.png")
+            save_figure(figure, out / f"prototypes_{name}.webp")
         plt.close(figure)
 
 

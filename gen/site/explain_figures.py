@@ -155,10 +155,10 @@ FIGURES: dict[str, tuple[str, Callable]] = {
     "faithfulness-curves.png": ("explain_faithfulness", draw_curves),
     "sanity.png": ("explain_sanity", draw_sanity),
     "completeness.png": ("explain_completeness", draw_completeness),
-    "average-race.png": ("explain_aggregates", draw_average_race),
-    "average-age.png": ("explain_aggregates", draw_average_age),
+    "average-race.webp": ("explain_aggregates", draw_average_race),
+    "average-age.webp": ("explain_aggregates", draw_average_age),
 }
-FACE_FIGURES = {"average-race.png", "average-age.png"}
+FACE_FIGURES = {"average-race.webp", "average-age.webp"}
 
 
 def analysis_files(models_dir: Path, cache) -> dict[str, Path]:
@@ -174,7 +174,7 @@ def analysis_files(models_dir: Path, cache) -> dict[str, Path]:
             missing.update(p.name for p in inputs if not p.exists())
             continue
         key = value_digest(name, file_digest(Path(__file__)), [file_digest(p) for p in inputs])
-        path = cache.path("figures", f"{Path(name).stem}-{key}", ".png")
+        path = cache.path("figures", f"{Path(name).stem}-{key}", Path(name).suffix)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             data = json.loads(source.read_text())

@@ -1,0 +1,52 @@
+"""MkDocs hooks (mkdocs.yml `hooks:`): what the theme would ship that no reader needs, and MathJax per page.
+
+- MathJax (its config and the vendored component) is added only to pages that hold a formula
+  (pymdownx.arithmatex marks them with class "arithmatex"); a page without math loads none of it.
+- After the build: the theme's source maps are deleted, and so are its search-language files when the
+  site's search language is English (lunr needs none for English); then any file no page reaches
+  (gen/site/weight.py) fails the build, naming the files, so the last good build/ stays in place.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.utils import get_relative_url
+
+from gen.site.weight import unused_files
+
+MATHJAX_SCRIPTS = ("assets/javascripts/mathjax-config.js", "vendor/mathjax/tex-mml-chtml.js")
+MATH_MARKER = re.compile(r'class="arithmatex"')
+
+
+def on_post_page(output: str, page, config) -> str:
+    """Add the MathJax scripts before </body> on pages with math."""
+    if not MATH_MARKER.search(output):
+        return output
+    tags = "".join(f'<script src="{get_relative_url(path, page.url)}"></script>' for path in MATHJAX_SCRIPTS)
+    head, body_end, tail = output.rpartition("</body>")
+    return f"{head}{tags}{body_end}{tail}" if body_end else output + tags
+
+
+def _search_languages(config) -> list[str]:
+    plugin = config.plugins.get("material/search") or config.plugins.get("search")
+    if plugin is None:
+        return []
+    languages = plugin.config.get("lang") or [config.theme.get("language", "en")]
+    return [languages] if isinstance(languages, str) else list(languages)
+
+
+def on_post_build(config) -> None:
+    site = Path(config.site_dir)
+    for source_map in site.rglob("*.map"):
+        source_map.unlink()
+    lunr = site / "assets" / "javascripts" / "lunr"
+    if lunr.is_dir() and set(_search_languages(config)) <= {"en"}:
+        shutil.rmtree(lunr)
+    unused = unused_files(site)
+    if unused:
+        shown = ", ".join(unused[:20]) + (f" and {len(unused) - 20} more" if len(unused) > 20 else "")
+        raise PluginError(f"{len(unused)} files in the site are used by no page: {shown}. Stop generating or "
+                          f"copying them (mkdocs.yml exclude_docs, gen/site/render.py), or reference them.")
