@@ -41,7 +41,19 @@ def _published_stamp(site_dir: Path, cache_dir: Path) -> Path:
 def _publish_key(docs_dir: Path, config_file: Path) -> str:
     versions = [package_metadata.version(name) for name in ("mkdocs", "mkdocs-material", "pymdown-extensions")]
     hooks = [Path(__file__).with_name(name) for name in ("mkdocs_hooks.py", "weight.py")]
-    return value_digest(tree_digest(docs_dir), file_digest(config_file), versions, [file_digest(h) for h in hooks])
+    return value_digest(tree_digest(docs_dir), file_digest(config_file), versions, [file_digest(h) for h in hooks],
+                        deployment())
+
+
+def deployment() -> dict[str, str]:
+    """Where the site is published, from the environment: SITE_URL (its address, which the sitemap and the
+    404 page's links are made from, so the site works under a sub-path) and SOURCE_URL (the code)."""
+    found = {}
+    if os.environ.get("SITE_URL"):
+        found["site_url"] = os.environ["SITE_URL"].rstrip("/") + "/"
+    if os.environ.get("SOURCE_URL"):
+        found["repo_url"] = os.environ["SOURCE_URL"]
+    return found
 
 
 def _python_path() -> str:
@@ -58,7 +70,7 @@ def run_mkdocs(docs_dir: Path, site_dir: Path, config_file: Path = CONFIG_FILE) 
         child.write_text(json.dumps({"INHERIT": str(Path(config_file).resolve()),
                                      "docs_dir": str(Path(docs_dir).resolve()),
                                      "site_dir": str(Path(site_dir).resolve()),
-                                     **({"hooks": hooks} if hooks else {})}))  # JSON is valid YAML
+                                     **({"hooks": hooks} if hooks else {}), **deployment()}))  # JSON is YAML
         result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--clean", "--config-file", str(child)],
                                 env={**os.environ, **MKDOCS_ENV, "PYTHONPATH": _python_path()}, capture_output=True,
                                 text=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping
 from importlib import metadata as package_metadata
@@ -132,7 +133,8 @@ def load_versions() -> dict[str, str]:
     package = json.loads((ROOT / "package.json").read_text())["dependencies"]
     versions = {"tfjs": package["@tensorflow/tfjs"], "tfjs_wasm": package["@tensorflow/tfjs-backend-wasm"],
                 "mathjax": package["mathjax"]}
-    for name in ("tensorflow", "tensorflowjs", "mkdocs", "mkdocs-material"):
+    for name in ("tensorflow", "tf-keras", "tensorflowjs", "mkdocs", "mkdocs-material", "pymdown-extensions", "numpy",
+                 "scipy", "scikit-learn", "matplotlib", "pillow", "tf-keras-vis", "saliency"):
         versions[name.replace("-", "_")] = package_metadata.version(name)
     return versions
 
@@ -159,7 +161,7 @@ def build_context(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path 
         "samples": load_samples(site_src),
         "versions": load_versions(),
         "config": {"races": RACES, "genders": GENDERS, "age_bins": AGE_BINS, "image_size": IMAGE_SIZE,
-                   "interval_level": interval_level(),
+                   "interval_level": interval_level(), "source_url": os.environ.get("SOURCE_URL", ""),
                    "model_specs": {name: vars(spec) for name, spec in MODEL_SPECS.items()}},
     }
 

@@ -8,17 +8,49 @@
 """
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.utils import get_relative_url
+from PIL import Image
 
 from gen.site.weight import unused_files
 
 MATHJAX_SCRIPTS = ("assets/javascripts/mathjax-config.js", "vendor/mathjax/tex-mml-chtml.js")
 MATH_MARKER = re.compile(r'class="arithmatex"')
+
+
+IMG = re.compile(r'<img\b([^>]*?)\s*/?>')
+PHONE_CONTENT = 350  # CSS px of text column on a 390 px phone
+PHONE_SCALE = 0.55  # charts are drawn with 10 pt text at 144 dpi (20 px): shown at >= 0.55 of that, >= 11 px
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    """Every picture in a page: lazy-loaded, with its size (no layout jump), and on a phone never shrunk
+    below the scale at which its text stays readable; a wider picture scrolls inside its own box."""
+    def rewrite(match: re.Match) -> str:
+        attributes = match.group(1)
+        source = re.search(r'src="([^"]+)"', attributes)
+        if not source or "://" in source.group(1):
+            return match.group(0)
+        path = Path(config.docs_dir) / posixpath.normpath(posixpath.join(posixpath.dirname(page.url.rstrip("/")
+                                                                                            + "/x"), source.group(1)))
+        if not path.is_file():
+            return match.group(0)
+        with Image.open(path) as picture:
+            width, height = picture.size
+        extra = "" if "loading=" in attributes else ' loading="lazy"'
+        extra += "" if "decoding=" in attributes else ' decoding="async"'
+        if "width=" not in attributes:
+            extra += f' width="{width}" height="{height}"'
+        if width * PHONE_SCALE <= PHONE_CONTENT:  # fits a phone's column at a readable scale as it is
+            return f"<img{attributes}{extra}>"
+        style = f' style="--phone-width: {round(width * PHONE_SCALE)}px"'
+        return f'<span class="figure-scroll"><img{attributes}{extra}{style}></span>'
+    return IMG.sub(rewrite, html)
 
 
 def on_post_page(output: str, page, config) -> str:
