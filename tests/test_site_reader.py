@@ -98,6 +98,16 @@ def test_page_as_a_reader_meets_it(browser, served_site, built_site, page_name, 
         page.evaluate("() => MathJax.startup.promise")
     page.wait_for_timeout(300)  # the explorer and late layout settle
     report = page.evaluate(MEASURE)
+    # Then as a reader scrolls: every lazy picture loads (and shows in the screenshot) without an error.
+    page.evaluate("""async () => {
+      for (let y = 0; y < document.documentElement.scrollHeight; y += 500) {
+        window.scrollTo(0, y);
+        await new Promise((done) => setTimeout(done, 30));
+      }
+      window.scrollTo(0, 0);
+    }""")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => [...document.images].every((img) => img.complete)", timeout=20_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{Path(page_name).stem}-{viewport['width']}x{viewport['height']}.png"),
                     full_page=True)
