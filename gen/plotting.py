@@ -28,7 +28,11 @@ def save_figure(figure, path: Path) -> None:
 
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
-        Image.open(buffer).convert("RGB").save(path, quality=WEBP_QUALITY, method=6)
+        picture = Image.open(buffer)
+        exif = Image.Exif()  # WebP has no dpi field: the resolution goes in EXIF, for the page's phone scale
+        dpi = round(picture.info.get("dpi", (72, 72))[0])
+        exif[0x011A], exif[0x011B], exif[0x0128] = dpi, dpi, 2  # XResolution, YResolution, unit: inch
+        picture.convert("RGB").save(path, quality=WEBP_QUALITY, method=6, exif=exif.tobytes())
     else:  # charts: 256 colours are plenty, and a palette PNG is a third of the size
         import io
 
@@ -36,6 +40,8 @@ def save_figure(figure, path: Path) -> None:
 
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
-        picture = Image.open(buffer).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
-        picture.save(path, format="PNG", optimize=True)
+        picture = Image.open(buffer)
+        dpi = picture.info.get("dpi", (72, 72))
+        picture.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(path, format="PNG", optimize=True,
+                                                                                    dpi=dpi)
     pyplot().close(figure)

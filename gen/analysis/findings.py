@@ -205,11 +205,17 @@ def trust_finding(sanity: Mapping, completeness: Mapping, titles: Mapping[str, s
     for c in completeness["completeness"].values():
         row = next(r for r in c[key]["by_steps"] if r["steps"] == steps)
         medians.append(row["median"])
-    named = _join([titles[m] for m in flagged]) if flagged else "none of the methods"
-    one = len(flagged) == 1
-    text = (f"When every layer's weights are randomised, {named} still draw{'s' if one else ''} "
-            f"nearly the same map on at least one model, so {'that map shows' if one else 'those maps show'}"
-            f" the photo more than the model; Integrated Gradients adds up, with a median completeness error of "
+    threshold = next(iter(sanity["sanity"].values()))["flag_threshold"]
+    if flagged:
+        one = len(flagged) == 1
+        randomised = (f"When every layer's weights are randomised, {_join([titles[m] for m in flagged])} still "
+                      f"draw{'s' if one else ''} nearly the same map (rank correlation at least {threshold}) on at "
+                      f"least one model, so {'that map shows' if one else 'those maps show'} the photo more than "
+                      f"the model")
+    else:
+        randomised = (f"When every layer's weights are randomised, every method's map changes (no rank correlation "
+                      f"with the trained model's map stays at {threshold} or above), so the maps depend on the model")
+    text = (f"{randomised}; Integrated Gradients adds up, with a median completeness error of "
             f"{pct(min(medians), 2)}–{pct(max(medians), 2)} at {steps} steps.")
     return Finding(text, {"flagged": len(flagged), "median_low": min(medians), "median_high": max(medians)})
 

@@ -61,7 +61,7 @@ def draw_curves(data: dict, path: Path) -> None:
             axis.set_title(f"{model}: {kind}")
             axis.set_xlabel("fraction of pixels changed")
             axis.set_ylabel("probability of the predicted class")
-    axes[0][1].legend(frameon=False, fontsize=7)
+    axes[0][1].legend(frameon=False, fontsize=8)
     save_figure(figure, path)
 
 
@@ -81,7 +81,7 @@ def draw_sanity(data: dict, path: Path) -> None:
         axis.set_title(f"{model}: randomised from the top")
         axis.set_ylabel("Spearman correlation with trained maps")
         axis.tick_params(axis="x", rotation=30)
-    axes[0][-1].legend(frameon=False, fontsize=7)
+    axes[0][-1].legend(frameon=False, fontsize=8)
     save_figure(figure, path)
 
 
@@ -104,7 +104,7 @@ def draw_completeness(data: dict, path: Path) -> None:
         steps = [r["steps"] for r in rows]
         axis.set_xticks(steps, [str(s) for s in steps])
         axis.minorticks_off()
-        axis.legend(frameon=False, fontsize=6)
+        axis.legend(frameon=False, fontsize=8)
     save_figure(figure, path)
 
 

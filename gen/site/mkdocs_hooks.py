@@ -25,7 +25,11 @@ MATH_MARKER = re.compile(r'class="arithmatex"')
 
 IMG = re.compile(r'<img\b([^>]*?)\s*/?>')
 PHONE_CONTENT = 350  # CSS px of text column on a 390 px phone
-PHONE_SCALE = 0.55  # charts are drawn with 10 pt text at 144 dpi (20 px): shown at >= 0.55 of that, >= 11 px
+# On a phone a picture is shown no smaller than the scale at which its smallest text (8 pt in the charts and
+# mosaics, at the dpi the picture records) is 11 CSS px; a wider picture scrolls in its box.
+SMALLEST_TEXT_PT = 8
+SMALLEST_TEXT_PX = 11
+CHART_DPI = 144  # gen/plotting.py's savefig.dpi, for a picture that records none
 
 
 def on_page_content(html: str, page, config, files) -> str:
@@ -42,13 +46,15 @@ def on_page_content(html: str, page, config, files) -> str:
             return match.group(0)
         with Image.open(path) as picture:
             width, height = picture.size
+            dpi = picture.info.get("dpi", (0, 0))[0] or picture.getexif().get(0x011A) or CHART_DPI
         extra = "" if "loading=" in attributes else ' loading="lazy"'
         extra += "" if "decoding=" in attributes else ' decoding="async"'
         if "width=" not in attributes:
             extra += f' width="{width}" height="{height}"'
-        if width * PHONE_SCALE <= PHONE_CONTENT:  # fits a phone's column at a readable scale as it is
+        phone_width = round(width * min(1.0, SMALLEST_TEXT_PX * 72 / (SMALLEST_TEXT_PT * float(dpi))))
+        if phone_width <= PHONE_CONTENT:  # fits a phone's column at a readable scale as it is
             return f"<img{attributes}{extra}>"
-        style = f' style="--phone-width: {round(width * PHONE_SCALE)}px"'
+        style = f' style="--phone-width: {phone_width}px"'
         return f'<span class="figure-scroll"><img{attributes}{extra}{style}></span>'
     return IMG.sub(rewrite, html)
 
