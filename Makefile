@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: site test test-fast lint lint-js venv node browser
+.PHONY: site test test-fast lint lint-js venv node browser spell
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,16 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "note: /usr/bin/chromium missing and not root: browser tests will be skipped"; fi; }
 
+# Debian's hunspell and its British English dictionary for the spelling test of the rendered pages.
+spell:
+	@{ command -v hunspell >/dev/null && [ -f /usr/share/hunspell/en_GB.dic ]; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq hunspell hunspell-en-gb >/dev/null; \
+	  else echo "note: hunspell (en_GB) missing and not root: the spelling test will be skipped"; fi; }
+
 site: venv node
 	$(PY) -m gen build
 
-test: venv node browser
+test: venv node browser spell
 	$(PY) -m pytest -q
 
 # Python lint (ruff.toml); the page's JavaScript is linted by lint-js.

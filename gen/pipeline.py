@@ -26,6 +26,7 @@ BUILD_STEPS: tuple[str, ...] = (
     "gen.site.figures:run",  # data and model figures for the site's own pages
     "gen.site.age_figures:run",  # age-range and prototype figures for pages 08 and 09
     "gen.site.heatmaps:run",  # curated-sample heatmaps and explanation figures for pages 04-07
+    "gen.analysis.gradcam_check:run",  # Grad-CAM++ against Grad-CAM on the committed models, for page 04
     "gen.site.render:run",  # must stay last: pages read what every step above wrote
 )
 

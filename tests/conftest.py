@@ -14,6 +14,8 @@ os.environ.setdefault("GEN_CACHE_DIR", tempfile.mkdtemp(prefix="gen-test-cache-"
 
 from tests.faces import write_face
 
+pytest_plugins = ["tests.site_build"]  # the shared site build's fixtures: built_site, served_site
+
 
 @pytest.fixture(scope="session")
 def utkface_dir() -> Path:

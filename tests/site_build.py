@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import gzip
 import shutil
 import tempfile
 import threading
@@ -48,7 +49,33 @@ def built_site() -> BuiltSite:
     return _build_once()
 
 
+COMPRESSED = {".html", ".css", ".js", ".mjs", ".json", ".xml", ".svg", ".txt", ".wasm"}
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
+    """A static server like the ones a site is published on: text and wasm are sent gzip-compressed when
+    the browser accepts it (as GitHub Pages, Netlify or nginx with gzip on do), so the bytes a browser
+    transfers here are the bytes a reader transfers."""
+
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",
+                      ".js": "text/javascript", ".mjs": "text/javascript"}
+
+    def do_GET(self) -> None:
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and self.path.split("?")[0].endswith("/"):
+            path = path / "index.html"
+        if (path.suffix in COMPRESSED and path.is_file()
+                and "gzip" in self.headers.get("Accept-Encoding", "")):
+            body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+            self.send_response(200)
+            self.send_header("Content-Type", self.guess_type(str(path)))
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
     def log_message(self, format: str, *args: object) -> None:
         """Keep test output clean; failed requests are checked in the browser instead."""
 

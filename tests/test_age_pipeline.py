@@ -87,8 +87,8 @@ def test_build_step_draws_once_then_reuses_its_cache(pipeline, tmp_path: Path):
     models_dir, _ = pipeline
     docs, cache = tmp_path / "docs", tmp_path / "cache"
     assert sorted(make_figures(docs, models_dir, cache)) == sorted(unit.name for unit in UNITS)
-    drawn = sorted(p.name for p in (docs / "generated" / "age").glob("*.png"))
-    assert "age_coverage.png" in drawn and "prototypes_race_fair.png" in drawn
+    drawn = sorted(p.name for p in (docs / "generated" / "age").iterdir())
+    assert "age_coverage.png" in drawn and "prototypes_race_fair.webp" in drawn
     assert make_figures(docs, models_dir, cache) == []
 
 

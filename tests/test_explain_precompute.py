@@ -74,7 +74,8 @@ def test_explain_step_writes_the_index_and_caches(models_dir: Path, tmp_path: Pa
         assert entry["true_probability"] == pytest.approx(entry["probabilities"][entry["true"]])
         for explained in entry["explained"]:
             for files in explained["maps"].values():
-                assert (docs / files["overlay"]).is_file() and (docs / files["heatmap"]).is_file()
+                assert (docs / files["overlay"]).is_file() and files["overlay"].endswith(".webp")
+                assert set(files) == {"overlay", "scale", "total", "delta"}  # no picture that no page shows
     true_row, *own_rows = sample["comparison"]
     assert true_row["role"] == "true"
     assert {m["class"] for m in true_row["models"].values()} == {sample["labels"]["race"]}

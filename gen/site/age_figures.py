@@ -120,8 +120,8 @@ def draw_samples(inputs: dict[str, Path], out: Path) -> None:
         ax.set_title(f"labelled {sample['age']} ({sample['true_bin']})", fontsize=8)
         lines = [f"{name.removeprefix('age_')}: {m['range']} {'✓' if m['covered'] else '✗'} "
                  f"(top {m['top3'][0]['bin']})" for name, m in sample["models"].items()]
-        ax.set_xlabel("\n".join(lines), fontsize=7.5)
-    save_figure(figure, out / "age_samples.png")
+        ax.set_xlabel("\n".join(lines), fontsize=8)
+    save_figure(figure, out / "age_samples.webp")
 
 
 def _sample_files(models_dir: Path) -> dict[str, Path]:
@@ -144,7 +144,7 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
     document = load_json(inputs["prototypes"])
     faces = document["faces"]
     plt = pyplot()
-    face_px, pad, title_px, left, top = 64, 8, 14, 64, 34
+    face_px, pad, title_px, left, top = 64, 8, 14, 64, 62  # top: a two-line title, then two-line headers
     for name, result in document["models"].items():
         groups = list(result["groups"].items())
         if not groups:
@@ -155,10 +155,10 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
         canvas = np.full((top + group_h * len(groups), left + cell_w * len(columns), 3), 255, np.uint8)
         texts = []
         for c, (_, _, title) in enumerate(columns):
-            texts.append((left + c * cell_w + face_px / 2, top - 4, title, "#222222", 7, "bottom"))
+            texts.append((left + c * cell_w + face_px / 2, top - 4, title, "#222222", 8.5, "bottom"))
         for g, (label, group) in enumerate(groups):
             y = top + g * group_h + title_px
-            texts.append((left - 6, y + face_px, label, "#222222", 8, "center"))
+            texts.append((left - 6, y + face_px, label, "#222222", 9, "center"))
             for c, (role, k, _) in enumerate(columns):
                 value = group[role]
                 entry = value[k] if isinstance(value, list) else value
@@ -169,7 +169,7 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
                 canvas[y:y + face_px, x:x + face_px] = face
                 canvas[y + face_px + pad:y + 2 * face_px + pad, x:x + face_px] = overlay(face, decode_cam(entry["cam"]))
                 texts.append((x + face_px / 2, y - 2, f"{entry['prediction']} {entry['confidence']:.2f}",
-                              "#1b7f79" if entry["correct"] else "#c4512b", 6.5, "bottom"))
+                              "#1b7f79" if entry["correct"] else "#c4512b", 8.5, "bottom"))
         height, width = canvas.shape[:2]
         figure = plt.figure(figsize=(width / MOSAIC_DPI, height / MOSAIC_DPI), dpi=MOSAIC_DPI)
         ax = figure.add_axes((0, 0, 1, 1))
@@ -178,10 +178,11 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
             ha = "right" if x < left else "center"
             ax.text(x, y, text, color=color, fontsize=size, ha=ha, va=va, linespacing=0.9)
         ax.axis("off")
-        figure.text(0.01, 0.995, f"{name}: true {result['group_by']} per row; above each face the model's answer and "
-                    "confidence (green right, red wrong); below it, Grad-CAM", fontsize=7, va="top")
+        ax.text(4, 4, f"{name}: true {result['group_by']} per row; above each face the model's\nanswer and "
+                "confidence (green right, red wrong); below it, Grad-CAM", fontsize=8.5, va="top", ha="left",
+                linespacing=1.1)
         with plt.rc_context({"savefig.dpi": MOSAIC_DPI}):
-            save_figure(figure, out / f"prototypes_{name}.png")
+            save_figure(figure, out / f"prototypes_{name}.webp")
         plt.close(figure)
 
 

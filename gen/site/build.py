@@ -16,7 +16,9 @@ import time
 from importlib import metadata as package_metadata
 from pathlib import Path
 
-from gen.config import BUILD_DIR, CACHE_DIR, DEFAULT_UTKFACE_DIR, DOCS_DIR, utkface_dir_from_env
+import yaml
+
+from gen.config import BUILD_DIR, CACHE_DIR, DEFAULT_UTKFACE_DIR, DOCS_DIR, ROOT, utkface_dir_from_env
 from gen.hashing import file_digest, tree_digest, value_digest
 from gen.pipeline import BUILD_STEPS, BuildContext, run_steps
 from gen.site.context import SiteError, shown_path
@@ -38,18 +40,40 @@ def _published_stamp(site_dir: Path, cache_dir: Path) -> Path:
 
 def _publish_key(docs_dir: Path, config_file: Path) -> str:
     versions = [package_metadata.version(name) for name in ("mkdocs", "mkdocs-material", "pymdown-extensions")]
-    return value_digest(tree_digest(docs_dir), file_digest(config_file), versions)
+    hooks = [Path(__file__).with_name(name) for name in ("mkdocs_hooks.py", "weight.py")]
+    return value_digest(tree_digest(docs_dir), file_digest(config_file), versions, [file_digest(h) for h in hooks],
+                        deployment())
+
+
+def deployment() -> dict[str, str]:
+    """Where the site is published, from the environment: SITE_URL (its address, which the sitemap and the
+    404 page's links are made from, so the site works under a sub-path) and SOURCE_URL (the code)."""
+    found = {}
+    if os.environ.get("SITE_URL"):
+        found["site_url"] = os.environ["SITE_URL"].rstrip("/") + "/"
+    if os.environ.get("SOURCE_URL"):
+        found["repo_url"] = os.environ["SOURCE_URL"]
+    return found
+
+
+def _python_path() -> str:
+    """The repository first, so mkdocs.yml's hooks can import `gen`."""
+    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
 
 
 def run_mkdocs(docs_dir: Path, site_dir: Path, config_file: Path = CONFIG_FILE) -> None:
     """`mkdocs build` of `docs_dir` into `site_dir`, through a config that inherits mkdocs.yml."""
     with tempfile.TemporaryDirectory(prefix="mkdocs-config-") as scratch:
         child = Path(scratch) / "mkdocs.yml"
+        parent = yaml.safe_load(Path(config_file).read_text()) or {}
+        hooks = [str(Path(config_file).resolve().parent / hook) for hook in parent.get("hooks", [])]
         child.write_text(json.dumps({"INHERIT": str(Path(config_file).resolve()),
                                      "docs_dir": str(Path(docs_dir).resolve()),
-                                     "site_dir": str(Path(site_dir).resolve())}))  # JSON is valid YAML
+                                     "site_dir": str(Path(site_dir).resolve()),
+                                     **({"hooks": hooks} if hooks else {}), **deployment()}))  # JSON is YAML
         result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--clean", "--config-file", str(child)],
-                                env={**os.environ, **MKDOCS_ENV}, capture_output=True, text=True)
+                                env={**os.environ, **MKDOCS_ENV, "PYTHONPATH": _python_path()}, capture_output=True,
+                                text=True)
     if result.returncode != 0:
         raise SiteError(f"mkdocs build failed:\n{result.stderr.strip()}")
 

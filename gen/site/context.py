@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
+from gen.analysis.findings import Findings, page_findings
 from gen.config import AGE_BINS, GENDERS, IMAGE_SIZE, MODELS_DIR, RACES, ROOT, SITE_SRC
-from gen.models.registry import MODEL_SPECS
+from gen.models.registry import MODEL_SPECS, RACE_PAIR
 from gen.stats import LEVEL
 
 # What each model folder may hold for the pages: {context key: file name}.
@@ -139,7 +141,8 @@ def load_versions() -> dict[str, str]:
     package = json.loads((ROOT / "package.json").read_text())["dependencies"]
     versions = {"tfjs": package["@tensorflow/tfjs"], "tfjs_wasm": package["@tensorflow/tfjs-backend-wasm"],
                 "mathjax": package["mathjax"]}
-    for name in ("tensorflow", "tensorflowjs", "mkdocs", "mkdocs-material", "tf-keras-vis", "saliency"):
+    for name in ("tensorflow", "tf-keras", "tensorflowjs", "mkdocs", "mkdocs-material", "pymdown-extensions", "numpy",
+                 "scipy", "scikit-learn", "matplotlib", "pillow", "tf-keras-vis", "saliency"):
         versions[name.replace("-", "_")] = package_metadata.version(name)
     return versions
 
@@ -156,14 +159,16 @@ def interval_level() -> float:
 
 def build_context(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = SITE_SRC) -> dict[str, Any]:
     """Everything a page template may read."""
+    models, analysis, generated = load_models(models_dir), load_analysis(models_dir), load_generated(docs_dir)
     return {
-        "models": load_models(models_dir),
-        "analysis": load_analysis(models_dir),
-        "generated": load_generated(docs_dir),
+        "models": models,
+        "analysis": analysis,
+        "generated": generated,
+        "findings": Findings(page_findings(models, analysis, generated, list(RACES), RACE_PAIR)),
         "samples": load_samples(site_src),
         "versions": load_versions(),
         "config": {"races": RACES, "genders": GENDERS, "age_bins": AGE_BINS, "image_size": IMAGE_SIZE,
-                   "interval_level": interval_level(),
+                   "interval_level": interval_level(), "source_url": os.environ.get("SOURCE_URL", ""),
                    "model_specs": {name: vars(spec) for name, spec in MODEL_SPECS.items()}},
     }
 

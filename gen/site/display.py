@@ -15,6 +15,7 @@ from PIL import Image
 
 UNSIGNED_CMAP = "inferno"  # perceptually uniform, readable in grey
 SIGNED_CMAP = "RdBu_r"  # red: evidence for the class, blue: against, white: none
+OVERLAY_STRENGTH = 0.75  # the opacity of the map where |value| reaches the top of the scale
 PERCENTILE = 99.0  # robust top of a map's range, so one hot pixel does not wash the rest out
 
 
@@ -59,7 +60,8 @@ def heatmap(map01: np.ndarray, signed: bool = False) -> np.ndarray:
     return (colour(map01, signed)[..., :3] * 255).round().astype(np.uint8)
 
 
-def overlay(picture: np.ndarray, map01: np.ndarray, signed: bool = False, strength: float = 0.75) -> np.ndarray:
+def overlay(picture: np.ndarray, map01: np.ndarray, signed: bool = False, strength: float = OVERLAY_STRENGTH
+            ) -> np.ndarray:
     """The map drawn over the face (uint8 RGB, the picture's size): opacity grows with |value|, so
     places without evidence show the face itself."""
     size = picture.shape[0]
@@ -72,3 +74,21 @@ def overlay(picture: np.ndarray, map01: np.ndarray, signed: bool = False, streng
 def save_png(rgb: np.ndarray, path: Path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rgb).save(path, optimize=True)
+
+
+WEBP_QUALITY = 85  # an overlay is a photo with a heatmap over it: lossy WebP is a fifth of the PNG
+
+
+def save_picture(rgb: np.ndarray, path: Path) -> None:
+    """PNG or WebP by the file's suffix."""
+    if Path(path).suffix == ".webp":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rgb).save(path, quality=WEBP_QUALITY, method=6)
+    else:
+        save_png(rgb, path)
+
+
+def colour_stops(signed: bool = False, stops: int = 11) -> list[str]:
+    """The colormap as CSS colours from the low to the high end, for a colour bar drawn by the page."""
+    values = np.linspace(-1.0 if signed else 0.0, 1.0, stops)
+    return ["#" + "".join(f"{round(c * 255):02x}" for c in rgba[:3]) for rgba in colour(values, signed)]

@@ -60,7 +60,7 @@ def draw_curves(data: dict, path: Path) -> None:
             axis.set_title(f"{model}: {kind}")
             axis.set_xlabel("fraction of pixels changed")
             axis.set_ylabel("probability of the predicted class")
-    axes[0][1].legend(frameon=False, fontsize=7)
+    axes[0][1].legend(frameon=False, fontsize=8)
     save_figure(figure, path)
 
 
@@ -80,7 +80,7 @@ def draw_sanity(data: dict, path: Path) -> None:
         axis.set_title(f"{model}: randomised from the top")
         axis.set_ylabel("Spearman correlation with trained maps")
         axis.tick_params(axis="x", rotation=30)
-    axes[0][-1].legend(frameon=False, fontsize=7)
+    axes[0][-1].legend(frameon=False, fontsize=8)
     save_figure(figure, path)
 
 
@@ -103,7 +103,7 @@ def draw_completeness(data: dict, path: Path) -> None:
         steps = [r["steps"] for r in rows]
         axis.set_xticks(steps, [str(s) for s in steps])
         axis.minorticks_off()
-        axis.legend(frameon=False, fontsize=6)
+        axis.legend(frameon=False, fontsize=8)
     save_figure(figure, path)
 
 
@@ -173,6 +173,6 @@ UNITS = (
     _figure("faithfulness-curves.png", "explain_faithfulness", draw_curves),
     _figure("sanity.png", "explain_sanity", draw_sanity),
     _figure("completeness.png", "explain_completeness", draw_completeness),
-    _figure("average-race.png", "explain_aggregates", draw_average_race, faces=True),
-    _figure("average-age.png", "explain_aggregates", draw_average_age, faces=True),
+    _figure("average-race.webp", "explain_aggregates", draw_average_race, faces=True),
+    _figure("average-age.webp", "explain_aggregates", draw_average_age, faces=True),
 )

@@ -93,7 +93,7 @@ def draw_training_curves(inputs: dict[str, Path], out: Path) -> None:
         _curve_panel(ax, history["finetune"], f"{name} fine-tuning")
     axes[0][0].set_ylabel("loss")
     axes[1][0].set_ylabel("loss")
-    axes[0][0].legend(frameon=False, fontsize=7)
+    axes[0][0].legend(frameon=False, fontsize=8)
     figure.tight_layout()
     save_figure(figure, out / "training_curves.png")
 

@@ -163,13 +163,14 @@ class Pictures:
 
     def add(self, name: str, map_key: str, raw: np.ndarray, divisor: float, signed: bool, sample_id: str,
             kind: str) -> str:
-        key = value_digest("picture", map_key, kind, float(divisor), signed, DISPLAY_CODE)
-        path = self.cache.path("png", key, ".png")
+        suffix = Path(name).suffix
+        key = value_digest("picture", map_key, kind, float(divisor), signed, DISPLAY_CODE, suffix)
+        path = self.cache.path("png", key, suffix)
         if not path.exists():
             map01, _ = display.normalise(raw[None], scale=divisor, signed=signed)
             picture = (display.overlay(self.samples[sample_id].picture, map01[0], signed) if kind == "overlay"
                        else display.heatmap(map01[0], signed))
-            display.save_png(picture, path)
+            display.save_picture(picture, path)
             self.cache.computed["pictures"] += 1
         self.files[name] = path
         return f"generated/{AREA}/{name}"
@@ -193,8 +194,7 @@ def describe_model(result: ModelMaps, sample: Sample, pictures: Pictures, method
             divisor = float(display.scale_of(raw))
             base = f"{sample.id}-{result.name}-{slug(result.labels[target])}-{method}"
             entry["maps"][method] = {
-                "heatmap": pictures.add(f"{base}-heatmap.png", key, raw, divisor, signed, sample.id, "heatmap"),
-                "overlay": pictures.add(f"{base}-overlay.png", key, raw, divisor, signed, sample.id, "overlay"),
+                "overlay": pictures.add(f"{base}-overlay.webp", key, raw, divisor, signed, sample.id, "overlay"),
                 "scale": divisor, "total": float(raw.sum()), "delta": delta}
         explained.append(entry)
     return {"probabilities": dict(zip(result.labels, probabilities.astype(float).tolist())),
@@ -228,7 +228,7 @@ def describe_comparison(results: dict[str, ModelMaps], sample: Sample, pictures:
             divisor = display.scale_of(np.stack([raw for raw, _, _ in raws.values()]))
             row["scale"][method] = float(divisor)
             for name, (raw, _, key) in raws.items():
-                file = f"{sample.id}-{name}-{slug(results[name].labels[chosen[name]])}-{method}-shared-{role}.png"
+                file = f"{sample.id}-{name}-{slug(results[name].labels[chosen[name]])}-{method}-shared-{role}.webp"
                 row["models"][name]["maps"][method] = {
                     "overlay": pictures.add(file, key, raw, divisor, methods[method].signed, sample.id, "overlay")}
         rows.append(row)
@@ -253,7 +253,8 @@ def precompute(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = S
         "compared": list(RACE_PAIR) if all(n in results for n in RACE_PAIR) else [],
         "overlay_size": OVERLAY_SIZE, "input_size": IMAGE_SIZE,
         "display": {"percentile": display.PERCENTILE, "colormap": display.UNSIGNED_CMAP,
-                    "signed_colormap": display.SIGNED_CMAP},
+                    "signed_colormap": display.SIGNED_CMAP, "stops": display.colour_stops(False),
+                    "signed_stops": display.colour_stops(True), "strength": display.OVERLAY_STRENGTH},
         "samples": [{"id": s.id, "file": s.file, "labels": s.labels,
                      "models": {n: describe_model(r, s, pictures, methods) for n, r in results.items()},
                      "comparison": describe_comparison(results, s, pictures, methods) if all(

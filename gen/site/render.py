@@ -17,13 +17,15 @@ from gen.config import ROOT, SITE_SRC
 from gen.face.vendor import VendorError, face_api_files
 from gen.pipeline import BuildContext
 from gen.site.context import FILTERS, MissingDataError, SiteError, build_context, shown_path
+from gen.site.weight import TOKEN
 
 CONFIG_FILE = ROOT / "mkdocs.yml"
 NODE_MODULES = ROOT / "node_modules"
 
 # What the site loads from npm packages, copied into docs/vendor/ (the built site never uses a CDN).
-# MathJax: the combined TeX+MathML -> CommonHTML component, its web fonts and the TeX extensions that
-# its autoloader fetches on demand (\cancel, \bbox, ...), relative to the component's own folder.
+# MathJax: the combined TeX+MathML -> CommonHTML component (the first pattern) and, of its web fonts and
+# the TeX extensions its autoloader fetches on demand, only the files the component names (relative to
+# the component's own folder): MathJax cannot load a file it does not name, so the others are dead weight.
 VENDOR_FILES: dict[str, tuple[str, ...]] = {
     "tfjs": ("@tensorflow/tfjs/dist/tf.min.js",),
     "tfjs-backend-wasm": ("@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
@@ -138,10 +140,15 @@ def vendor_files(node_modules: Path = NODE_MODULES) -> dict[str, Path]:
             files.update({f"{folder}/{path.name}": path for path in matches})
     for folder, (base, patterns) in VENDOR_TREES.items():
         root = Path(node_modules) / base
-        for pattern in patterns:
+        named: set[str] = set()
+        for index, pattern in enumerate(patterns):
             matches = sorted(root.glob(pattern))
             if not matches:
                 raise SiteError(f"node_modules/{base} has no {pattern}: run `npm ci`")
+            if index == 0:
+                named = set(TOKEN.findall("".join(path.read_text(errors="replace") for path in matches)))
+            else:
+                matches = [path for path in matches if path.name in named]
             files.update({f"{folder}/{path.relative_to(root)}": path for path in matches})
     try:  # the face detector of the Try-it page, bound to the vendored TF.js (gen/face/vendor.py)
         files.update(face_api_files(node_modules))
