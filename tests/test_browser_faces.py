@@ -16,7 +16,8 @@ from gen.face.align import Similarity, alignment
 from tests.browser_site import CHROMIUM, PAGE
 from tests.test_browser_page import Visit, base_url, browser, models_dir, playwright, site  # noqa: F401
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: `make browser` installs it")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: `make browser` installs it")]
 
 SAMPLES = read_samples()
 FRAME = (1200, 900)

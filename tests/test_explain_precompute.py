@@ -36,6 +36,8 @@ def write_samples(site_src: Path, count: int) -> list[str]:
     return [entry["id"] for entry in chosen]
 
 
+pytestmark = pytest.mark.slow  # every method on real-size models: minutes on two cores
+
 # Every site method, with cheaper settings: the step's bookkeeping is under test, not the maps.
 CHEAPER = {"integrated_gradients": {"baseline": "blurred", "steps": 4}, "smoothgrad": {"samples": 2},
            "occlusion": {"window": 16, "stride": 16}}

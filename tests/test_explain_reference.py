@@ -99,6 +99,7 @@ def test_integrated_gradients_matches_pair_saliency(tiny, faces) -> None:
         assert np.linalg.norm(mine - reference) <= 0.02 * np.linalg.norm(reference)
 
 
+@pytest.mark.slow  # one occluded copy per pixel position
 def test_occlusion_matches_pair_saliency(tiny, faces) -> None:
     """PAIR slides a window with stride 1 and sums; ours averages, so multiply by the coverage."""
     images, targets = faces
