@@ -11,8 +11,9 @@ import pytest
 
 from gen.config import SITE_SRC
 from gen.hashing import tree_digest
-from gen.site.build import publish
+from gen.site.build import publish, run_mkdocs
 from gen.site.context import SiteError
+from gen.site.weight import site_bytes, unused_files
 from tests.site_build import BuiltSite
 
 # Attributes through which a browser fetches something when the page loads.
@@ -37,8 +38,8 @@ class References(HTMLParser):
         values = {name: value or "" for name, value in attrs}
         self._in_code = tag in ("script", "style")
         for name, value in values.items():
-            if tag == "a" and name == "href":
-                self.links.append(value)
+            if (tag == "a" or (tag == "link" and "canonical" in values.get("rel", "").split())) and name == "href":
+                self.links.append(value)  # followed by a reader or a crawler, never fetched by the page
             elif name in FETCHING or (tag == "link" and name == "href"
                                       and FETCHING_LINKS & set(values.get("rel", "").split())):
                 self.loaded += [part.split()[0] for part in value.split(",")] if name == "srcset" else [value]
@@ -141,3 +142,48 @@ def test_publish_swaps_in_a_new_site_and_skips_an_unchanged_one(built_site, tmp_
     assert "A sentence added by a test." in (site / "01-why" / "index.html").read_text()
     assert site.stat().st_mode & 0o755 == 0o755, "the swapped-in site is readable by a web server"
     assert publish(docs, site, cache_dir=tmp_path / "stamps") is False
+
+
+SITE_BUDGET = 12_000_000  # bytes, the whole built site
+
+
+def test_every_shipped_file_is_used_and_the_site_fits_its_budget(built_site):
+    assert unused_files(built_site.site_dir) == []
+    assert not list(built_site.site_dir.rglob("*.map")), "no source maps"
+    assert site_bytes(built_site.site_dir) <= SITE_BUDGET
+
+
+def test_a_file_no_page_names_fails_the_build(built_site, tmp_path):
+    """The check runs inside the build: an unused file stops it, naming the file, and the old site stays."""
+    docs, site = tmp_path / "docs", tmp_path / "site"
+    shutil.copytree(built_site.docs_dir, docs)
+    shutil.copytree(built_site.site_dir, site)
+    before = tree_digest(site)
+    (docs / "generated" / "site" / "orphan.png").write_bytes(b"\x89PNG not shown anywhere")
+    with pytest.raises(SiteError, match="orphan.png"):
+        publish(docs, site, cache_dir=tmp_path / "stamps")
+    assert tree_digest(site) == before
+
+
+def test_used_files_follow_names_through_pages_styles_and_data(tmp_path):
+    (tmp_path / "page").mkdir()
+    (tmp_path / "page" / "index.html").write_text('<link href="../a.css"><script src="../b.js"></script>')
+    (tmp_path / "index.html").write_text('<a href="page/">page</a>')
+    (tmp_path / "a.css").write_text("body { background: url(c.webp) }")
+    (tmp_path / "b.js").write_text("fetch('data.json')")
+    (tmp_path / "data.json").write_text('{"pictures": ["d.png"]}')
+    for name in ("c.webp", "d.png", "e.png"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "b.js.map").write_text("{}")
+    assert unused_files(tmp_path) == ["b.js.map", "e.png"]
+
+
+def test_sitemap_lists_every_page_and_404_works_under_a_sub_path(built_site, tmp_path, monkeypatch):
+    sitemap = (built_site.site_dir / "sitemap.xml").read_text()
+    assert sitemap.count("<loc>") == len(built_site.page_paths())
+    monkeypatch.setenv("SITE_URL", "https://example.org/some/sub-path/")
+    run_mkdocs(built_site.docs_dir, tmp_path / "site")
+    page = (tmp_path / "site" / "404.html").read_text()
+    assets = re.findall(r'(?:href|src)="([^"]+\.(?:css|js))"', page)
+    assert assets and all(a.startswith("/some/sub-path/") for a in assets), assets
+    assert "<loc>https://example.org/some/sub-path/02-data/</loc>" in (tmp_path / "site" / "sitemap.xml").read_text()

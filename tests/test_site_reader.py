@@ -135,3 +135,57 @@ def test_the_budget_check_is_not_vacuous(built_site):
     assert all("vendor/mathjax/" in html[name] for name in with_math)
     assert not any("vendor/mathjax/" in text for name, text in html.items() if name not in with_math)
     assert sum(not runs_models(built_site, name) for name in pages) >= len(pages) - 1
+
+
+def _explorer_state(page) -> dict:
+    return page.evaluate("""() => ({
+      images: [...document.querySelectorAll('.explorer .ex-figures img')].map((img) => img.getAttribute('src')),
+      loaded: performance.getEntriesByType('resource').filter((e) => e.name.includes('/generated/explain/')
+        && !e.name.endsWith('.json')).length,
+      heading: document.querySelector('.explorer .ex-heading').textContent,
+      ticks: [...document.querySelectorAll('.explorer .ex-bar-ticks span')].map((s) => s.textContent),
+    })""")
+
+
+def test_explorer_answers_keyboard_and_touch_and_loads_only_what_it_shows(browser, served_site, built_site):
+    import json
+
+    index = json.loads((built_site.site_dir / "generated" / "explain" / "samples.json").read_text())
+    url = served_site + built_site.page_paths()["05-what-they-look-at.md"]
+    # Keyboard, at desktop size: the face select takes arrow keys; the method select is reached with Tab.
+    context = browser.new_context(viewport=SIZES["desktop"])
+    page = context.new_page()
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_selector(".explorer .ex-figures img")
+    first = _explorer_state(page)
+    assert len(first["images"]) == len(index["compared"]) == 2, "the race pair, side by side"
+    assert first["loaded"] == 2, "only the two pictures shown are fetched"
+    assert first["ticks"][0] == "0" and float(first["ticks"][-1]) > 0, "a colour bar with its value"
+    page.focus(".explorer .ex-face select")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_load_state("networkidle")
+    second = _explorer_state(page)
+    assert second["images"] != first["images"] and second["heading"] != first["heading"]
+    assert second["loaded"] == 4
+    page.keyboard.press("Tab")  # to the "next face" button
+    page.keyboard.press("Tab")  # to the model select
+    page.keyboard.press("Tab")  # to the method select
+    page.keyboard.press("ArrowDown")
+    page.wait_for_load_state("networkidle")
+    third = _explorer_state(page)
+    second_method = list(index["methods"].values())[1]["title"]
+    assert third["heading"].endswith(second_method), third["heading"]
+    context.close()
+    # Touch, at phone size: tapping "next face" moves to the next face.
+    context = browser.new_context(viewport=SIZES["phone"], is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_selector(".explorer .ex-figures img")
+    before = _explorer_state(page)
+    page.tap(".explorer button[aria-label='next face']")
+    page.wait_for_load_state("networkidle")
+    after = _explorer_state(page)
+    labels = index["samples"][1]["labels"]
+    assert after["heading"].startswith(f"{labels['race']} {labels['gender'].lower()}, {labels['age']}")
+    assert after["images"] != before["images"]
+    context.close()

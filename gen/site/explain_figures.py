@@ -49,7 +49,8 @@ def draw_curves(data: dict, path: Path) -> None:
     plt = pyplot()
     titles = _titles()
     models = [m for m in RACE_PAIR if m in data["faithfulness"]] or list(data["faithfulness"])[:1]
-    figure, axes = plt.subplots(len(models), 2, figsize=(9, 3.2 * len(models)), squeeze=False)
+    figure, axes = plt.subplots(len(models), 2, figsize=(9, 3.4 * len(models)), squeeze=False,
+                                layout="constrained")  # titles clear the axis labels of the row above
     for row, model in enumerate(models):
         result = data["faithfulness"][model]
         for col, kind in enumerate(("deletion", "insertion")):
