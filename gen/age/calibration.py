@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.stats import binomtest
+
+from gen.stats import wilson
 
 PROBABILITY_FLOOR = 1e-12  # log(0) guard, also used by the browser
 RULE = ("p_T = softmax(log(max(p, 1e-12)) / temperature); the range is every bin from the lowest to the "
@@ -162,9 +163,9 @@ def range_summary(covered: np.ndarray, widths: np.ndarray,
     def cell(mask: np.ndarray) -> dict:
         if not mask.any():
             return {"n": 0, "coverage": None, "coverage_ci": None, "mean_width": None}
-        interval = binomtest(int(covered[mask].sum()), int(mask.sum())).proportion_ci(0.95, method="wilson")
+        low, high = wilson(int(covered[mask].sum()), int(mask.sum()))
         return {"n": int(mask.sum()), "coverage": float(covered[mask].mean()),
-                "coverage_ci": [float(interval.low), float(interval.high)], "mean_width": float(widths[mask].mean())}
+                "coverage_ci": [low, high], "mean_width": float(widths[mask].mean())}
     summary = cell(np.ones(len(covered), bool))
     for name, (group_of, names) in groups.items():
         summary[name] = {label: cell(group_of == i) for i, label in enumerate(names)}
