@@ -49,8 +49,6 @@ class TryIt {
     this.backend = await startTf(params.get('backend'), addWasmGradientKernels);
     this.timings.tfjs = performance.now();
     const { index, artifacts, samples, template, unusual, colormaps } = await downloaded;
-    this.faceApi = loadFaceApi(); // the detector loads while the first sample is analysed
-    this.faceApi.catch(() => {}); // reported when a photo needs it
     this.index = index;
     this.models = index.models;
     this.template = template;
@@ -69,6 +67,7 @@ class TryIt {
     await this.useSample(this.samples[0]);
     await new Promise(requestAnimationFrame); // the crop tool analyses on the frame it asked for, before this
     this.timings.firstPrediction = performance.now();
+    this.detector(); // the face detector loads after the first answer: a sample does not need it
     await this.showSamples(); // thumbnails after the first answer: they are not needed for it
     this.status(`Ready: ${entries.length} models running on your device (TF.js ${tf.version.tfjs}, ${this.backend} backend).`);
   }
@@ -94,6 +93,15 @@ class TryIt {
     this.q('.ti-copies').textContent = 'The browser runs copies of the models whose weights are stored in fewer bits ' +
       `(${copies.join(', ')}); the article's numbers come from the float32 originals, and each copy was checked ` +
       'to give the same answers on the test faces (see the export figures on the models page).';
+  }
+
+  /** face-api with its models, loading on first use (a rejected load is reported when a photo needs it). */
+  detector() {
+    if (!this.faceApi) {
+      this.faceApi = loadFaceApi();
+      this.faceApi.catch(() => {});
+    }
+    return this.faceApi;
   }
 
   status(text) {
@@ -195,7 +203,7 @@ class TryIt {
     const started = performance.now();
     let faceApi;
     try {
-      faceApi = await this.faceApi;
+      faceApi = await this.detector();
     } catch (error) {
       this.message(`The face detector could not start (${error.message}); frame the face by hand.`, 'note');
     }
