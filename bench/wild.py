@@ -38,6 +38,7 @@ from tests.browser_site import CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, ser
 
 FRAME = (1200, 900)
 COMPARED = ("race_fair", "gender", "age_base")
+SUMMARY = MODELS_DIR / "analysis" / "wild_bench.json"
 GOALS = {"detection": 0.97, "agreement": 0.92, "unusual_faces": 0.10, "unusual_empty": 0.95,
          "first_ms": 1500.0, "detect_align_ms": 150.0}
 
@@ -192,6 +193,8 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, help="UTKFace folder (default: $UTKFACE_DIR or ../shared/...)")
     parser.add_argument("--sources", action="store_true", help="the page from site_src/ even if build/ exists")
     parser.add_argument("--json", type=Path, help="also write every row and the summary here")
+    parser.add_argument("--summary", type=Path, default=SUMMARY,
+                        help=f"where the figures go, for the README (default: {SUMMARY.relative_to(ROOT)})")
     args = parser.parse_args()
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing: `make browser` installs it")
@@ -230,6 +233,9 @@ def main() -> int:
     print(f"  face-free images where a face was found anyway: {summary['empty_with_a_face_found']:.1%}")
     if summary["page_errors"]:
         print(f"  page errors: {summary['page_errors'][:3]}")
+    record = {"summary": summary, "goals": GOALS, "load_average": os.getloadavg()[0], "cores": os.cpu_count(),
+              "site": "built site" if site == BUILD_DIR else "assembled page"}
+    args.summary.write_text(json.dumps(record, indent=1, default=float) + "\n")
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, **raw}, indent=1, default=float))
     return 0 if met_all else 1
