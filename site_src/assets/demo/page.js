@@ -73,6 +73,7 @@ class TryIt {
     this.timings.firstPrediction = performance.now();
     this.detector(); // the face detector loads after the first answer: a sample does not need it
     await this.showSamples(); // thumbnails after the first answer: they are not needed for it
+    await this.detector().catch(() => {}); // ready means every file is here: nothing is fetched later
     this.status(`Ready: ${entries.length} models running on your device (TF.js ${tf.version.tfjs}, ${this.backend} backend).`);
   }
 
