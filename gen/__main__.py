@@ -73,9 +73,26 @@ def cmd_render(args: argparse.Namespace) -> None:
 
 
 def cmd_samples_add(args: argparse.Namespace) -> None:
-    from gen.site.samples import add_samples, parse_box, parse_labels
-    added = add_samples([Path(p) for p in args.photos], parse_labels(args.label),
-                        parse_box(args.box) if args.box else None, args.source)
+    from gen.site.samples import SampleError, add_samples, parse_box, parse_labels
+    labels, photos = parse_labels(args.label), [Path(p) for p in args.photos]
+    if args.align or args.face is not None:
+        if args.box:
+            raise SampleError("--box and --align/--face exclude each other: give a box, or let the detector find the face")
+        import functools
+
+        from gen.face.browser import FaceFinder, FaceFinderError
+        from gen.face.template import read_template
+        from gen.site.sample_faces import aligned_sample
+        template = read_template()
+        try:
+            with FaceFinder() as finder:
+                added = add_samples(photos, labels, None, args.source,
+                                    align=functools.partial(aligned_sample, finder=finder, template=template,
+                                                            face=args.face))
+        except FaceFinderError as error:
+            raise SampleError(str(error)) from None
+    else:
+        added = add_samples(photos, labels, parse_box(args.box) if args.box else None, args.source)
     print(f"added {', '.join(added)} to site_src/samples/; the next `python -m gen build` explains them")
 
 
@@ -90,10 +107,13 @@ def _add_site_steps(steps: argparse._SubParsersAction) -> None:
             step.add_argument("--site-dir", default=str(BUILD_DIR), help="the built site (default: build/)")
         step.set_defaults(run=run)
     samples = steps.add_parser("samples", help="curated sample faces").add_subparsers(dest="action", required=True)
-    add = samples.add_parser("add", help="add photos as samples (checked, cropped square, 200x200 JPEG)")
+    add = samples.add_parser("add", help="add photos as samples (checked, cropped square or aligned, 200x200 JPEG)")
     add.add_argument("photos", nargs="+", metavar="PHOTO")
     add.add_argument("--label", required=True, help=f"race={'|'.join(RACES)},gender={'|'.join(GENDERS)},age=YEARS")
     add.add_argument("--box", help="face box x,y,w,h in pixels (default: the centred square)")
+    add.add_argument("--align", action="store_true",
+                     help="find the face (the Try-it page's detector, in Chromium) and align it like the training faces")
+    add.add_argument("--face", type=int, metavar="N", help="with several faces: align face N (1 = the largest)")
     add.add_argument("--source", help="credit line for the manifest (default: the file name)")
     add.set_defaults(run=cmd_samples_add)
 
@@ -108,6 +128,18 @@ def cmd_prototypes(args: argparse.Namespace) -> None:
     from gen.age.prototypes import write_prototypes
     from gen.data.prepared import prepare_data
     write_prototypes(prepare_data(_data_dir(args.data_dir)))
+
+
+def cmd_face_template(args: argparse.Namespace) -> None:
+    from gen.data.prepared import prepare_data
+    from gen.face.template import write_template
+    write_template(prepare_data(_data_dir(args.data_dir)), faces=args.faces)
+
+
+def cmd_unusual(args: argparse.Namespace) -> None:
+    from gen.analysis.unusual import write_unusual
+    from gen.data.prepared import prepare_data
+    write_unusual(prepare_data(_data_dir(args.data_dir)))
 
 
 def cmd_explain(args: argparse.Namespace) -> None:
@@ -162,9 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name, run, text in (
             ("age-ranges", cmd_age_ranges,
              "calibrated age ranges -> models/analysis/age_ranges.json, age_calibration.json"),
-            ("prototypes", cmd_prototypes, "MMD-critic prototypes and criticisms -> models/analysis/prototypes.json")):
+            ("prototypes", cmd_prototypes, "MMD-critic prototypes and criticisms -> models/analysis/prototypes.json"),
+            ("face-template", cmd_face_template,
+             "landmark template of training faces -> models/analysis/face_template.json"),
+            ("unusual", cmd_unusual, "'unlike the training faces' calibration -> models/analysis/unusual.json")):
         step = steps.add_parser(name, help=text)
         _add_data_dir(step)
+        if name == "face-template":
+            step.add_argument("--faces", type=int, default=1500, help="training faces to measure (default 1500)")
         step.set_defaults(run=run)
     return parser
 

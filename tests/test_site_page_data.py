@@ -82,7 +82,8 @@ def test_face_api_is_bound_to_the_sites_tfjs(tmp_path: Path) -> None:
     if not (NODE_MODULES / "@vladmandic" / "face-api").is_dir():
         pytest.skip("node_modules lacks face-api: run `npm ci`")
     files = face_api_files(NODE_MODULES, tmp_path)
-    assert sorted(files) == ["face-api/face-api.esm.js", "face-api/model/face_landmark_68_tiny_model-weights_manifest.json",
+    assert sorted(files) == ["face-api/face-api.esm.js",
+                             "face-api/model/face_landmark_68_tiny_model-weights_manifest.json",
                              "face-api/model/face_landmark_68_tiny_model.bin",
                              "face-api/model/tiny_face_detector_model-weights_manifest.json",
                              "face-api/model/tiny_face_detector_model.bin"]

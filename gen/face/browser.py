@@ -33,7 +33,9 @@ window.findFaces = async ([b64, template, refine]) => {
   const source = await decodeImage(new Blob([bytes]), 1);
   const faces = await detectFaces(window.faceapi, source, template);
   if (refine) {
-    for (const face of faces) face.landmarks5 = (await refineAlignment(window.faceapi, source, face, template)).landmarks5;
+    for (const face of faces) {
+      face.landmarks5 = (await refineAlignment(window.faceapi, source, face, template)).landmarks5;
+    }
   }
   return { width: source.width, height: source.height, faces };
 };
@@ -86,7 +88,8 @@ class FaceFinder:
             raise FaceFinderError(f"{CHROMIUM} is missing: `make browser` (as root) installs Debian's chromium")
         from playwright.sync_api import sync_playwright
         self._stack = []
-        self._folder = Path(tempfile.mkdtemp(prefix="faces-", dir=ROOT / ".cache" if (ROOT / ".cache").is_dir() else None))
+        scratch = ROOT / ".cache" if (ROOT / ".cache").is_dir() else None
+        self._folder = Path(tempfile.mkdtemp(prefix="faces-", dir=scratch))
         _lay_out(self._folder)
         self._server = serve(self._folder)
         url = self._server.__enter__()

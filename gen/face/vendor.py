@@ -15,7 +15,8 @@ from gen.config import ROOT
 
 PACKAGE = "@vladmandic/face-api"
 LIBRARY = f"{PACKAGE}/dist/face-api.esm-nobundle.js"
-WEIGHTS = tuple(f"{PACKAGE}/model/{stem}{suffix}" for stem in ("tiny_face_detector_model", "face_landmark_68_tiny_model")
+WEIGHTS = tuple(f"{PACKAGE}/model/{stem}{suffix}"
+                for stem in ("tiny_face_detector_model", "face_landmark_68_tiny_model")
                 for suffix in ("-weights_manifest.json", ".bin"))
 IMPORT = re.compile(r'import\*as (\w+) from"(@tensorflow/[\w-]+)/dist/index\.js";')
 CACHE = ROOT / ".cache" / "vendor"

@@ -125,8 +125,9 @@ def _unique_id(labels: dict[str, str | int], taken: set[str]) -> str:
 
 
 def add_samples(photos: list[Path], labels: dict[str, str | int], box: Box | None = None,
-                source: str | None = None, samples_dir: Path = SITE_SRC / "samples") -> list[str]:
-    """Check every photo first, then write them all (or nothing); returns the new sample ids."""
+                source: str | None = None, samples_dir: Path = SITE_SRC / "samples", align=None) -> list[str]:
+    """Check every photo first, then write them all (or nothing); returns the new sample ids. `align`, when
+    given, turns a photo path into its aligned crop (gen/site/sample_faces.py) instead of the square crop."""
     manifest_path = Path(samples_dir) / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     known = {}
@@ -136,7 +137,7 @@ def add_samples(photos: list[Path], labels: dict[str, str | int], box: Box | Non
     taken = {entry["id"] for entry in manifest["samples"]}
     prepared: list[tuple[dict, bytes]] = []
     for photo in photos:
-        image = prepare_photo(Path(photo), box)
+        image = align(Path(photo)) if align else prepare_photo(Path(photo), box)
         data = _jpeg(image)
         stored = thumbnail(Image.open(io.BytesIO(data)))
         duplicate = find_duplicate(stored, known)

@@ -135,6 +135,20 @@ export async function refineAlignment(faceapi, photo, face, template, passes = t
   return { transform, landmarks5 };
 }
 
+/** The share of the aligned crop (side x side under `transform`) that lies outside the photo: a face cut by
+ * the photo's edge leaves part of its crop empty (grey). Sampled on a 32 x 32 grid of pixel centres. */
+export function outsideShare(photo, transform, side, grid = 32) {
+  const back = invert(transform);
+  let outside = 0;
+  for (let i = 0; i < grid; i++) {
+    for (let j = 0; j < grid; j++) {
+      const [x, y] = apply(back, [((j + 0.5) / grid) * side, ((i + 0.5) / grid) * side]);
+      if (x < 0 || y < 0 || x > photo.width || y > photo.height) outside++;
+    }
+  }
+  return outside / (grid * grid);
+}
+
 /** An RGBA source flipped left to right. */
 function mirror({ width, height, data }) {
   const out = new Uint8ClampedArray(data.length);

@@ -6,11 +6,15 @@
 // Modules by job: load.js (files), image.js (decode, resample), face.js (detect, align), predict.js,
 // explain.js (kernels), draw.js (heatmaps), crop.js (the crop tool); this file is the DOM and the camera.
 
+// A face whose aligned crop lies more than this share outside the photo is cut by the photo's edge: the
+// models never saw such a face, so it gets the caution whatever its embedding says.
+const OUTSIDE_LIMIT = 0.2;
+
 /* global tf */
 import { CropTool } from './crop.js';
 import { drawFaces, drawHeatmap, drawInput, sharedScale } from './draw.js';
 import { addWasmGradientKernels, gradCam, integratedGradients } from './explain.js';
-import { alignedSource, detectFaces, refineAlignment } from './face.js';
+import { alignedSource, detectFaces, outsideShare, refineAlignment } from './face.js';
 import { decodeImage, InputError, isGrayscale, readPixels, resampleSquare } from './image.js';
 import { downloadAll, loadFaceApi, startTf } from './load.js';
 import { ageRange, loadModel, predictAll, ranked, unusualCalibration, unusualScore } from './predict.js';
@@ -49,8 +53,6 @@ class TryIt {
     this.backend = await startTf(params.get('backend'), addWasmGradientKernels);
     this.timings.tfjs = performance.now();
     const { index, artifacts, samples, template, unusual, colormaps } = await downloaded;
-    this.faceApi = loadFaceApi(); // the detector loads while the first sample is analysed
-    this.faceApi.catch(() => {}); // reported when a photo needs it
     this.index = index;
     this.models = index.models;
     this.template = template;
@@ -69,7 +71,9 @@ class TryIt {
     await this.useSample(this.samples[0]);
     await new Promise(requestAnimationFrame); // the crop tool analyses on the frame it asked for, before this
     this.timings.firstPrediction = performance.now();
+    this.detector(); // the face detector loads after the first answer: a sample does not need it
     await this.showSamples(); // thumbnails after the first answer: they are not needed for it
+    await this.detector().catch(() => {}); // ready means every file is here: nothing is fetched later
     this.status(`Ready: ${entries.length} models running on your device (TF.js ${tf.version.tfjs}, ${this.backend} backend).`);
   }
 
@@ -94,6 +98,15 @@ class TryIt {
     this.q('.ti-copies').textContent = 'The browser runs copies of the models whose weights are stored in fewer bits ' +
       `(${copies.join(', ')}); the article's numbers come from the float32 originals, and each copy was checked ` +
       'to give the same answers on the test faces (see the export figures on the models page).';
+  }
+
+  /** face-api with its models, loading on first use (a rejected load is reported when a photo needs it). */
+  detector() {
+    if (!this.faceApi) {
+      this.faceApi = loadFaceApi();
+      this.faceApi.catch(() => {});
+    }
+    return this.faceApi;
   }
 
   status(text) {
@@ -195,7 +208,7 @@ class TryIt {
     const started = performance.now();
     let faceApi;
     try {
-      faceApi = await this.faceApi;
+      faceApi = await this.detector();
     } catch (error) {
       this.message(`The face detector could not start (${error.message}); frame the face by hand.`, 'note');
     }
@@ -222,7 +235,7 @@ class TryIt {
     const face = this.faces[i];
     if (!face.refined) {
       const { transform, landmarks5 } = await refineAlignment(this.faceApiReady, this.photo, face, this.template);
-      Object.assign(face, { transform, landmarks5, refined: true });
+      Object.assign(face, { transform, landmarks5, refined: true, outside: outsideShare(this.photo, transform, side) });
     }
     const source = alignedSource(this.photo, face.transform, side, margin);
     this.aligned = true;
@@ -333,6 +346,8 @@ class TryIt {
     this.inputCanvas = drawInput(this.q('.ti-seen'), this.input, this.size);
     this.predictions = predictAll(Object.values(this.entries), this.input, this.size);
     this.unusualResult = this.unusual ? unusualScore(this.entries[this.unusual.model], this.input, this.size, this.unusual) : null;
+    this.cut = this.aligned && this.faces[this.chosen]?.outside > OUTSIDE_LIMIT;
+    if (this.unusualResult && this.cut) this.unusualResult.flagged = true;
     this.showCaution();
     this.showPredictions();
     this.showGradCam();
@@ -343,7 +358,10 @@ class TryIt {
     const caution = this.q('.ti-caution');
     const reasons = [];
     if (!this.sampleId && !this.aligned) reasons.push('No face was found, so the models see only the square you framed.');
-    if (this.unusualResult?.flagged) {
+    if (this.cut) {
+      reasons.push(`${Math.round(100 * this.faces[this.chosen].outside)}% of the face's square lies outside the photo: ` +
+        'the face is cut off, which the models never saw.');
+    } else if (this.unusualResult?.flagged) {
       reasons.push(`This crop is unlike the training faces (score ${this.unusualResult.score.toFixed(1)}, above the ` +
         `${this.unusual.threshold.toFixed(1)} that ${Math.round(100 * this.unusual.percentile)}% of validation faces stay under): ` +
         'the answers below are even less reliable than usual.');
