@@ -37,7 +37,7 @@ test: venv node browser spell
 	$(PY) -m pytest -q
 
 # Python lint (ruff.toml); the page's JavaScript is linted by lint-js.
-lint: venv
+lint: venv lint-js
 	$(VENV)/bin/ruff check .
 
 # The fast lane: no browser, no site build, no training (markers in pytest.ini). Under 2 minutes.

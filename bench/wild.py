@@ -173,9 +173,11 @@ def summarise(raw: dict) -> dict:
                                     for k in sorted({r["background"] for r in rows})},
         "agreement": {name: float(np.mean([r["agree"][name] for r in detected])) for name in COMPARED},
         "agreement_with_realigned": {
-            name: float(np.mean([r["agree_realigned"][name] for r in detected if r["realigned"]])) for name in COMPARED},
+            name: float(np.mean([r["agree_realigned"][name] for r in detected if r["realigned"]]))
+            for name in COMPARED},
         "realigned_vs_original": {
-            name: float(np.mean([r["realigned_vs_original"][name] for r in rows if r["realigned"]])) for name in COMPARED},
+            name: float(np.mean([r["realigned_vs_original"][name] for r in rows if r["realigned"]]))
+            for name in COMPARED},
         "unusual_faces": float(np.mean([bool(r["flagged"]) for r in detected])),
         "unusual_empty": float(np.mean([bool(e["flagged"]) for e in empties])),
         "empty_with_a_face_found": float(np.mean([e["faces"] > 0 for e in empties])),

@@ -77,7 +77,8 @@ def cmd_samples_add(args: argparse.Namespace) -> None:
     labels, photos = parse_labels(args.label), [Path(p) for p in args.photos]
     if args.align or args.face is not None:
         if args.box:
-            raise SampleError("--box and --align/--face exclude each other: give a box, or let the detector find the face")
+            raise SampleError("--box and --align/--face exclude each other: give a box, or let the detector find "
+                              "the face")
         import functools
 
         from gen.face.browser import FaceFinder, FaceFinderError
@@ -112,7 +113,8 @@ def _add_site_steps(steps: argparse._SubParsersAction) -> None:
     add.add_argument("--label", required=True, help=f"race={'|'.join(RACES)},gender={'|'.join(GENDERS)},age=YEARS")
     add.add_argument("--box", help="face box x,y,w,h in pixels (default: the centred square)")
     add.add_argument("--align", action="store_true",
-                     help="find the face (the Try-it page's detector, in Chromium) and align it like the training faces")
+                     help="find the face (the Try-it page's detector, in Chromium) and align it like the training "
+                          "faces")
     add.add_argument("--face", type=int, metavar="N", help="with several faces: align face N (1 = the largest)")
     add.add_argument("--source", help="credit line for the manifest (default: the file name)")
     add.set_defaults(run=cmd_samples_add)

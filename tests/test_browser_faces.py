@@ -56,7 +56,7 @@ def _paste(face: Image.Image, scale: float, angle_degrees: float, centre: tuple[
 
 
 @pytest.fixture(scope="module")
-def template(site) -> dict:
+def template(site) -> dict:  # noqa: F811 - the fixture imported above
     return json.loads((site / "models" / "face_template.json").read_text())
 
 

@@ -3,6 +3,7 @@ page's own detector (in Chromium); no face or several faces get a clear message 
 from __future__ import annotations
 
 import functools
+
 import numpy as np
 import pytest
 from PIL import Image
