@@ -90,3 +90,15 @@ def served_site(built_site: BuiltSite):
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, one for the session's site tests."""
+    from playwright.sync_api import sync_playwright
+
+    from gen.face.browser import CHROMIUM, CHROMIUM_ARGS
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

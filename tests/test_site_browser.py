@@ -10,23 +10,12 @@ from urllib.parse import urlparse
 
 import pytest
 
+from gen.face.browser import CHROMIUM
 from tests.site_build import BuiltSite
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="needs Debian's chromium at /usr/bin/chromium (`make browser` installs it)")]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def visit(browser, url: str, viewport: dict[str, int], mobile: bool = False) -> dict:

@@ -17,7 +17,7 @@ import pytest
 
 from gen.config import ROOT
 from tests.site_build import BuiltSite
-from tests.test_site_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.test_site_browser import CHROMIUM
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 PAGE_BUDGET = 1_000_000  # bytes transferred on first view
@@ -66,15 +66,6 @@ MEASURE = """() => {
     firstParagraph: first ? first.textContent.trim() : '',
   };
 }""".replace("MIN_TEXT_PX", str(MIN_TEXT_PX))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def runs_models(site: BuiltSite, page_name: str) -> bool:
