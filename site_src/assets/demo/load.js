@@ -82,6 +82,11 @@ export async function downloadAll(indexUrl = new URL(INDEX, ROOT)) {
 export async function loadFaceApi() {
   const faceapi = await import(new URL(FACE_API, ROOT).href);
   const models = new URL(FACE_MODELS, ROOT).href;
-  await Promise.all([faceapi.nets.tinyFaceDetector.loadFromUri(models), faceapi.nets.faceLandmark68TinyNet.loadFromUri(models)]);
+  // Each manifest named in full (face-api reads a URI ending in .json as the manifest itself), so the build's
+  // check that every shipped file is used by some page can see them; each manifest names its weights file.
+  await Promise.all([
+    faceapi.nets.tinyFaceDetector.loadFromUri(`${models}tiny_face_detector_model-weights_manifest.json`),
+    faceapi.nets.faceLandmark68TinyNet.loadFromUri(`${models}face_landmark_68_tiny_model-weights_manifest.json`),
+  ]);
   return faceapi;
 }
