@@ -101,7 +101,7 @@ def test_an_unchanged_model_is_not_exported_again(models_dir: Path) -> None:
 def test_publish_lays_out_models_samples_and_page_metadata(models_dir: Path, tmp_path: Path) -> None:
     export.export_all(None, list(NAMES), models_dir)
     calibration = {"age_base": {"temperature": 1.3, "conformal": {"alpha": 0.1, "threshold": 0.2}}}
-    (models_dir / "analysis").mkdir()
+    (models_dir / "analysis").mkdir(exist_ok=True)
     (models_dir / "analysis" / "age_calibration.json").write_text(json.dumps(calibration))
     docs = tmp_path / "docs"
     publish.run(BuildContext(docs_dir=docs, data_dir=None), models_dir)
