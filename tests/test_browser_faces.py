@@ -220,8 +220,6 @@ def test_a_half_visible_face_is_flagged_as_unusual(visit: Visit, site) -> None: 
         assert visit.page.is_visible(".ti-caution")
 
 
-@pytest.mark.xfail(strict=True, reason="known failure: an upside-down face is found, its landmarks are wrong, and the "
-                                       "embedding distance of the crop stays just under the threshold")
 def test_an_upside_down_face_is_flagged_as_unusual(visit: Visit, site) -> None:  # noqa: F811
     if not (site / "models" / "unusual.json").exists():
         pytest.skip("no 'unusual' calibration for these models (python -m gen unusual)")
