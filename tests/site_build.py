@@ -92,9 +92,10 @@ def served_site(built_site: BuiltSite):
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium through Playwright, one for the session's site tests."""
+    """Debian's Chromium through Playwright, one per test module: closed after it, so later tests that start
+    Playwright themselves (e.g. the face finder) do not find its event loop still running."""
     from playwright.sync_api import sync_playwright
 
     from gen.face.browser import CHROMIUM, CHROMIUM_ARGS
