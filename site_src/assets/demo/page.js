@@ -18,16 +18,7 @@ import { alignedSource, detectFaces, outsideShare, refineAlignment } from './fac
 import { decodeImage, InputError, isGrayscale, readPixels, resampleSquare } from './image.js';
 import { downloadAll, loadFaceApi, startTf } from './load.js';
 import { ageRange, loadModel, predictAll, ranked, unusualCalibration, unusualScore } from './predict.js';
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === 'class') node.className = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
+import { element } from '../dom.js';
 
 const percent = (p) => `${(100 * p).toFixed(p >= 0.995 || p < 0.005 ? 0 : 1)}%`;
 const binName = (label) => label.replace('-', '–');

@@ -4,20 +4,12 @@
 // Plain ES module, no framework; every control is a native <select> or <button>, so keyboard and touch
 // work as they do everywhere else.
 
+import { element } from '../dom.js';
+
 const ROOT = new URL('../../', import.meta.url);
 const INDEX = new URL('generated/explain/samples.json', ROOT);
 const PAIR = 'pair';
 const NAMES = {race_fair: 'balanced', race_biased: 'Census-shaped'};
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === 'text') node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 function percent(p) {
   return `${(100 * p).toFixed(1)}%`;
