@@ -144,6 +144,18 @@ def cmd_unusual(args: argparse.Namespace) -> None:
     write_unusual(prepare_data(_data_dir(args.data_dir)))
 
 
+def cmd_dose(args: argparse.Namespace) -> None:
+    from gen.analysis.dose import run_dose
+    from gen.data.prepared import prepare_data
+    run_dose(prepare_data(_data_dir(args.data_dir)))
+
+
+def cmd_regions(args: argparse.Namespace) -> None:
+    from gen.analysis.regions import run_regions
+    from gen.data.prepared import prepare_data
+    run_regions(prepare_data(_data_dir(args.data_dir)))
+
+
 def cmd_explain(args: argparse.Namespace) -> None:
     from gen.config import DOCS_DIR
     if args.analysis:
@@ -199,7 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
             ("prototypes", cmd_prototypes, "MMD-critic prototypes and criticisms -> models/analysis/prototypes.json"),
             ("face-template", cmd_face_template,
              "landmark template of training faces -> models/analysis/face_template.json"),
-            ("unusual", cmd_unusual, "'unlike the training faces' calibration -> models/analysis/unusual.json")):
+            ("unusual", cmd_unusual, "'unlike the training faces' calibration -> models/analysis/unusual.json"),
+            ("dose", cmd_dose, "race models at five bias doses x three seeds -> models/analysis/dose.json "
+                               "(about 70 min on two cores; resumes)"),
+            ("regions", cmd_regions,
+             "share of each race model's maps per face region -> models/analysis/regions.json")):
         step = steps.add_parser(name, help=text)
         _add_data_dir(step)
         if name == "face-template":

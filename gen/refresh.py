@@ -8,8 +8,10 @@ only when what it wrote no longer matches its inputs:
 - training: a model is missing, or its metadata names other data (a changed or grown dataset);
 - evaluation: a model was retrained, or its metrics.json is missing or names other data;
 - explanation analyses: a model was retrained, or a file is missing or names other data;
-- age ranges, prototypes and the "unusual" calibration: the model digests they record differ from the
-  models now committed.
+- age ranges, prototypes, face regions and the "unusual" calibration: the model digests they record
+  differ from the models now committed;
+- the bias dose curve: dose.json is missing or was made for other data, recipe, doses or seeds (it trains
+  fifteen race models: about 70 minutes on two cores, resumable).
 
 In CI and in the tests everything is committed and current, so nothing here ever trains there.
 """
@@ -58,7 +60,6 @@ def stale_files(stems: tuple[str, ...], check, analysis_dir: Path) -> bool:
     return any((content := _json(analysis_dir / f"{stem}.json")) is None or check(content) for stem in stems)
 
 
-
 def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
     if ctx.data_dir is None:
         print("[refresh] no dataset here: the site is built from the committed models and analyses", flush=True)
@@ -93,8 +94,16 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
         write_age_ranges(data, models_dir=models_dir)
         write_prototypes(data, models_dir=models_dir)
         done.append("age ranges and prototypes")
-    from gen.analysis.unusual import is_stale, write_unusual
-    if is_stale(models_dir):
-        write_unusual(data, models_dir)
+    if stale_files(("regions",), lambda c: c.get("data_hash") != data_hash or other_models(c, models_dir),
+                   analysis_dir):
+        from gen.analysis.regions import run_regions
+        run_regions(data, models_dir, analysis_dir / "regions.json")
+        done.append("face regions")
+    from gen.analysis import dose, unusual
+    if unusual.is_stale(models_dir):
+        unusual.write_unusual(data, models_dir)
         done.append("unusual-face calibration")
+    if dose.is_stale(data, analysis_dir / "dose.json"):
+        dose.run_dose(data, out_file=analysis_dir / "dose.json", maps_file=analysis_dir / "dose_maps.npz")
+        done.append("bias dose curve")
     print(f"[refresh] dataset {data_hash}: {'; '.join(done) or 'every model and analysis is up to date'}", flush=True)

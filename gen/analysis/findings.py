@@ -285,6 +285,118 @@ def _sci(value: float) -> str:
     return f"{value / 10 ** exponent:.1f} × 10{superscript}"
 
 
+def _seeds_text(k: int, n: int) -> str:
+    return f"all {_spell(n)}" if k == n else f"{_spell(k)} of {_spell(n)}"
+
+
+def dose_finding(dose: Mapping) -> Finding:
+    """How recall moves from balanced to Census-shaped training data, over doses and seeds (gen/analysis/dose.py)."""
+    rows, races = dose["by_dose"], list(dose["by_dose"][0]["recall"])
+    first, last = rows[0], rows[-1]
+    change = {race: last["recall"][race]["mean"] - first["recall"][race]["mean"] for race in races}
+    worst = min(races, key=change.get)
+    seeds = last["runs"]
+    fall = dose["first_fall"]
+    fallen = [f"{race} from dose {fall[race]:.2f}" for race in sorted((r for r in races if fall[r] is not None),
+                                                                      key=lambda r: fall[r])]
+    w = last["recall"][worst]
+    text = (f"{_spell(len(dose['runs'])).capitalize()} race models trained on equally many faces whose race shares "
+            f"move from balanced (dose 0) to Census-shaped (dose 1), {_spell(len(dose['seeds']))} seeds per dose, "
+            f"show the cost growing with the dose: {worst} recall goes from {pct(first['recall'][worst]['mean'])} "
+            f"to {pct(w['mean'])} (seeds {pct(w['min'])}–{pct(w['max'])}). ")
+    text += (f"Mean recall falls below the balanced models' {level_text()} interval for {_join(fallen)}."
+             if fallen else f"No race's mean recall falls below the balanced models' {level_text()} interval.")
+    never = last["never_answers"][worst]
+    text += (f" At Census shares {_seeds_text(never, seeds)} models never answer {worst}." if never else
+             f" At Census shares every one of the {_spell(seeds)} models answers {worst} at least once.")
+    return Finding(text, {"worst_change": change[worst], "never": never, "seeds": seeds, "fallen": len(fallen)})
+
+
+def seeds_clause(dose: Mapping, race: str) -> str:
+    """Whether the published pair's result for `race` holds for every retraining at Census shares."""
+    last = dose["by_dose"][-1]
+    never, seeds, r = last["never_answers"][race], last["runs"], last["recall"][race]
+    if never == seeds:
+        return (f" Retrained with {_spell(seeds)} other seeds on Census-shaped data (a shorter schedule), the model "
+                f"never answers {race} in any of them.")
+    silent = _seeds_text(never, seeds) if never else "none"
+    return (f" This is one training run: retrained with {_spell(seeds)} other seeds on Census-shaped data (a shorter "
+            f"schedule), {race} recall was {pct(r['min'])}–{pct(r['max'])}, and {silent} of them never answered "
+            f"{race}.")
+
+
+def _region_name(region: str) -> str:
+    return f"the {region}" if region not in ("background",) else "the background"
+
+
+def regions_finding(regions: Mapping, pair: list[str]) -> Finding:
+    """Where the race models' Grad-CAM (on the logit) falls, against each region's area."""
+    measure = regions["measures"]["gradcam/logit"]["models"]
+    area = regions["area_share"]
+    fair, biased = (measure[name]["all"] for name in pair)
+    top = max(area, key=lambda r: fair[r]["value"] + biased[r]["value"])
+    dense = max(area, key=lambda r: (fair[r]["value"] + biased[r]["value"]) / area[r])
+    text = (f"Over all {count(regions['faces'])} test faces, Grad-CAM of the race logit puts the largest share of both "
+            f"race models' maps on {_region_name(top)} ({pct(fair[top]['value'])} balanced, "
+            f"{pct(biased[top]['value'])} Census-shaped; the region is {pct(area[top])} of the crop). Per unit of area "
+            f"they look most at {_region_name(dense)}: {pct(fair[dense]['value'])} and {pct(biased[dense]['value'])} "
+            f"of the map on {pct(area[dense])} of the crop.")
+    return Finding(text, {"top": fair[top]["value"], "dense": fair[dense]["value"]})
+
+
+def pair_regions_finding(regions: Mapping, key: str = "gradcam/logit", shown: int = 3) -> Finding:
+    """Fair vs biased per race and region, on the same faces: only what the paired intervals can tell."""
+    tested, found = regions["measures"][key]["tested"], regions["measures"][key]["measurable"]
+    if not found:
+        text = (f"On the same test faces, the data cannot tell the two race models' Grad-CAM (race logit) apart in "
+                f"any of the {tested} race × region comparisons ({level_text()} paired intervals).")
+        return Finding(text, {"found": 0, "tested": tested})
+    parts = [f"{'more' if d['difference'] > 0 else 'less'} of its map on {_region_name(d['region'])} of {d['race']} "
+             f"faces ({points(d['difference'])}, interval {points(d['low'])} to {points(d['high'])})".replace(
+                 " points to", " to") for d in found[:shown]]
+    text = (f"On the same test faces, the balanced race model puts {_join(parts)} than the Census-shaped one "
+            f"(Grad-CAM of the race logit). {count(len(found)).capitalize()} of {tested} race × region comparisons "
+            f"exclude zero at {level_text()}; about {tested * (1 - LEVEL):.0f} would by chance alone.")
+    other = "gradcam/probability"
+    if key != other and other in regions["measures"]:
+        mine = {(d["race"], d["region"], d["difference"] > 0) for d in found}
+        theirs = {(d["race"], d["region"], d["difference"] > 0) for d in regions["measures"][other]["measurable"]}
+        text += (f" Measured on the probability instead, {len(mine & theirs)} of these remain, "
+                 f"{len(mine - theirs)} vanish and {len(theirs - mine)} others appear.")
+    return Finding(text, {"found": len(found), "tested": tested})
+
+
+def faithfulness_finding(faith: Mapping, titles: Mapping[str, str], pair: list[str]) -> Finding:
+    """Which methods beat random maps on both tests, per model, with paired intervals (explain_faithfulness)."""
+    results = faith["faithfulness"]
+    passed = {(model, method): all(t["passed"] for t in m["vs_random"].values())
+              for model, r in results.items() for method, m in r["methods"].items() if "vs_random" in m}
+    gradcam = {model: results[model]["methods"]["gradcam"]["vs_random"] for model in pair}
+    verdicts = []
+    for model, tests in gradcam.items():
+        failed = [name for name, t in tests.items() if not t["passed"]]
+        verdicts.append(f"`{model}`: " + ("passes both" if not failed else f"fails {_join(failed)}"))
+    n = next(iter(results.values()))["faces"]
+    text = (f"On {count(n)} test faces per model, {sum(passed.values())} of {len(passed)} method and model pairs beat "
+            f"random maps on both deletion and insertion ({level_text()} paired intervals). {titles['gradcam']} on "
+            f"the race models: {'; '.join(verdicts)}.")
+    return Finding(text, {"passed": sum(passed.values()), "pairs": len(passed)})
+
+
+def gradcam_caption(faith: Mapping, pair: list[str]) -> Finding:
+    """The Try-it page's word on its Grad-CAM maps, from the same file as page 07 (plain text: it sits in HTML)."""
+    results = faith["faithfulness"]
+    n = next(iter(results.values()))["faces"]
+    parts = []
+    for model in pair:
+        tests = results[model]["methods"]["gradcam"]["vs_random"]
+        failed = [name for name, t in tests.items() if not t["passed"]]
+        parts.append(f"for {model} they beat random maps on both deletion and insertion" if not failed else
+                     f"for {model} they do no better than random maps on {_join(failed)}")
+    text = f"How far these maps can be trusted, measured on {count(n)} test faces: {'; '.join(parts)}."
+    return Finding(text, {})
+
+
 # ---- every page's finding, computed only when a page asks for it ----
 
 def page_findings(models: Mapping, analysis: Mapping, generated: Mapping, races: list[str],
@@ -296,28 +408,43 @@ def page_findings(models: Mapping, analysis: Mapping, generated: Mapping, races:
         met = [all(t["met"] for t in models[name]["metrics"]["targets"]) for name in models]
         return sum(met), len(met)
 
+    def titles() -> dict[str, str]:  # the Method titles of gen/explain/registry.py
+        return {name: method["title"] for name, method in generated["explain/samples"]["methods"].items()}
+
     def trust() -> Finding:
-        methods = generated["explain/samples"]["methods"]  # the Method titles of gen/explain/registry.py
-        titles = {name: method["title"] for name, method in methods.items()}
-        ig = methods["integrated_gradients"]["parameters"]
-        return trust_finding(analysis["explain_sanity"], analysis["explain_completeness"], titles, ig["steps"],
+        ig = generated["explain/samples"]["methods"]["integrated_gradients"]["parameters"]
+        return trust_finding(analysis["explain_sanity"], analysis["explain_completeness"], titles(), ig["steps"],
                              f"{ig['baseline']}/{ig['rule']}")
 
+    def index() -> Finding:
+        first = headline(fair(), biased())
+        return joined(first, Finding(seeds_clause(analysis["dose"], biased()["gaps"]["race"]["worst"]).strip()))
+
     return {
-        "index": lambda: headline(fair(), biased()),
-        "01-why": lambda: average_hides_group(biased()),
+        "index": index,
+        "01-why": lambda: joined(average_hides_group(biased()), dose_finding(analysis["dose"])),
         "02-data": lambda: data_finding(analysis["data_report"], races),
         "03-models": lambda: models_finding(fair(), biased(), races, *targets()),
         "04-how-it-works": lambda: gradcam_plusplus_finding(generated["checks/gradcam_plusplus"]),
-        "05-what-they-look-at": lambda: samples_finding(generated["explain/samples"], list(pair)),
-        "06-average-face": lambda: average_face_finding(analysis["explain_aggregates"]["aggregates"], races,
-                                                        list(pair)),
-        "07-trust": trust,
+        "05-what-they-look-at": lambda: joined(regions_finding(analysis["regions"], list(pair)),
+                                               samples_finding(generated["explain/samples"], list(pair))),
+        "06-average-face": lambda: pair_regions_finding(analysis["regions"]),
+        "07-trust": lambda: joined(faithfulness_finding(analysis["explain_faithfulness"], titles(), list(pair)),
+                                   trust()),
         "08-age-ranges": lambda: age_finding(analysis["age_ranges"]),
         "09-prototypes": lambda: prototypes_finding(analysis["prototypes"], list(analysis["prototypes"]["models"])),
+        "10-try-it:gradcam": lambda: gradcam_caption(analysis["explain_faithfulness"], list(pair)),
         "11-limits": lambda: limits_finding({name: models[name]["metadata"]["parameters"] for name in models},
                                             fair(), analysis["data_report"]["seed"]),
     }
+
+
+def joined(*findings: Finding) -> Finding:
+    """Several findings as one paragraph, their numbers merged (later names prefixed by their position)."""
+    numbers: dict[str, float] = {}
+    for index, finding in enumerate(findings):
+        numbers.update({(f"{index}.{k}" if k in numbers else k): v for k, v in finding.numbers.items()})
+    return Finding(" ".join(f.text for f in findings), numbers)
 
 
 class Findings(dict):

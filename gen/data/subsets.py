@@ -49,3 +49,21 @@ def balanced_class_weights(labels: np.ndarray, n_classes: int) -> dict[int, floa
     """n / (k * count_c): each class contributes equally to the loss (absent classes get 0)."""
     counts = np.bincount(labels, minlength=n_classes)
     return {c: (len(labels) / (n_classes * counts[c]) if counts[c] else 0.0) for c in range(n_classes)}
+
+
+def dose_shares(dose: float) -> dict[str, float]:
+    """Race shares `dose` of the way from equal shares (0) to the Census shares of the biased subset (1)."""
+    if not 0 <= dose <= 1:
+        raise ValueError(f"a dose runs from 0 (balanced) to 1 (Census shares), got {dose}")
+    return {race: (1 - dose) * SUBSET_SHARES["fair"][race] + dose * SUBSET_SHARES["biased"][race] for race in RACES}
+
+
+def draw_dose_subset(train_races: np.ndarray, dose: float, total: int, seed: int) -> np.ndarray:
+    """Positions into the training split: `total` faces with the race shares of `dose`.
+
+    Each seed fixes one random order of every race's faces and every dose takes the first faces of that
+    order, so one seed's subsets are nested across doses: the curve moves the composition, not the draw."""
+    rng = np.random.default_rng([SEED, seed])
+    counts = _largest_remainder(dose_shares(dose), total)
+    drawn = [rng.permutation(np.flatnonzero(train_races == i))[: counts[race]] for i, race in enumerate(RACES)]
+    return np.sort(np.concatenate(drawn))

@@ -290,34 +290,46 @@ def initialise_from_pretrained(model: keras.Model, pretrained: keras.Model, task
         model.get_layer("probabilities").set_weights(pretrained.get_layer(task).get_weights())
 
 
+def finetune(data: PreparedData, task: str, train: np.ndarray, pretrained_path: Path, schedule: Schedule,
+             label: str, checkpoint_dir: Path, recipe: Recipe = RECIPE, seed: int = SEED,
+             balanced_weights: bool = False, strategy: tf.distribute.Strategy | None = None
+             ) -> tuple[keras.Model, dict]:
+    """Fine-tune a classifier for `task` on the training faces `train` (dataset indices), starting from the
+    pretrained trunk; `seed` sets the new head's initialisation, the shuffling and the augmentation."""
+    strategy = strategy or tf.distribute.get_strategy()
+    keras.utils.set_random_seed(seed)
+    n_classes = len(TASK_LABELS[task])
+    weights = None
+    if balanced_weights:
+        labels = data.dataset.labels(task)[train]
+        class_weight = balanced_class_weights(labels, n_classes)
+        weights = np.array([class_weight[c] for c in labels])
+    val, pixels = data.split["val"], data.dataset.pixels
+    train_ds = make_batches(pixels[train], {task: targets_for(data, task, train, recipe)}, weights,
+                            schedule.batch_size, train=True, seed=seed)
+    val_ds = make_batches(pixels[val], {task: targets_for(data, task, val, recipe)}, None, 256, train=False)
+
+    def build():
+        model = build_classifier(n_classes, recipe.size, name=label, trunk=recipe.trunk)
+        initialise_from_pretrained(model, keras.models.load_model(pretrained_path), task)
+        return model
+
+    return fit(build, train_ds, val_ds, schedule, int(np.ceil(len(train) / schedule.batch_size)), label,
+               checkpoint_dir, {"probabilities": _smoothing(task, recipe, schedule)}, strategy)
+
+
 def train_model(spec: ModelSpec, data: PreparedData, pretrained_path: Path, out_dir: Path = MODELS_DIR,
                 recipe: Recipe = RECIPE, strategy: tf.distribute.Strategy | None = None,
                 run_dir: Path = CACHE_DIR) -> Path:
     """Fine-tune one published model from the pretrained trunk and save it with its metadata."""
     strategy = strategy or tf.distribute.get_strategy()
     schedule = recipe.finetune[spec.name]
-    keras.utils.set_random_seed(SEED)
-    n_classes = len(spec.labels)
     labels = data.dataset.labels(spec.task)
-    train, val = data.subsets[spec.subset], data.split["val"]
-    weights = None
-    if spec.balanced_class_weights:
-        class_weight = balanced_class_weights(labels[train], n_classes)
-        weights = np.array([class_weight[c] for c in labels[train]])
-    pixels = data.dataset.pixels
-    train_ds = make_batches(pixels[train], {spec.task: targets_for(data, spec.task, train, recipe)}, weights,
-                            schedule.batch_size, train=True)
-    val_ds = make_batches(pixels[val], {spec.task: targets_for(data, spec.task, val, recipe)}, None, 256, train=False)
-
-    def build():
-        model = build_classifier(n_classes, recipe.size, name=spec.name, trunk=recipe.trunk)
-        initialise_from_pretrained(model, keras.models.load_model(pretrained_path), spec.task)
-        return model
-
+    train = data.subsets[spec.subset]
     key = recipe.key(data.dataset.fingerprint, SEED, pretrained_path.parent.name)
-    checkpoint_dir = run_dir / f"finetune-{spec.name}-{key}"
-    model, record = fit(build, train_ds, val_ds, schedule, int(np.ceil(len(train) / schedule.batch_size)), spec.name,
-                        checkpoint_dir, {"probabilities": _smoothing(spec.task, recipe, schedule)}, strategy)
+    model, record = finetune(data, spec.task, train, pretrained_path, schedule, spec.name,
+                             run_dir / f"finetune-{spec.name}-{key}", recipe, SEED, spec.balanced_class_weights,
+                             strategy)
     model_dir = out_dir / spec.name
     if not is_chief(strategy):
         return model_dir

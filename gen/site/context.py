@@ -17,6 +17,7 @@ from typing import Any
 
 from gen.analysis.findings import Findings, page_findings
 from gen.config import AGE_BINS, GENDERS, IMAGE_SIZE, MODELS_DIR, RACES, ROOT, SITE_SRC
+from gen.face.regions import REGION_COLOURS
 from gen.models.registry import MODEL_SPECS, RACE_PAIR
 from gen.stats import LEVEL
 
@@ -38,6 +39,9 @@ PRODUCERS = {
     "age_calibration": "python -m gen age-ranges",
     "prototypes": "python -m gen prototypes",
     "search": "python -m gen search",
+    "dose": "python -m gen dose",
+    "dose_maps": "python -m gen dose",
+    "regions": "python -m gen regions",
     **dict.fromkeys(("explain_faithfulness", "explain_sanity", "explain_completeness", "explain_aggregates",
                      "explain_mean_faces"), "python -m gen explain --analysis"),
 }
@@ -169,7 +173,8 @@ def build_context(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path 
         "versions": load_versions(),
         "config": {"races": RACES, "genders": GENDERS, "age_bins": AGE_BINS, "image_size": IMAGE_SIZE,
                    "interval_level": interval_level(), "source_url": os.environ.get("SOURCE_URL", ""),
-                   "model_specs": {name: vars(spec) for name, spec in MODEL_SPECS.items()}},
+                   "model_specs": {name: vars(spec) for name, spec in MODEL_SPECS.items()},
+                   "region_colours": REGION_COLOURS},
     }
 
 

@@ -33,9 +33,8 @@ from gen.hashing import file_digest, value_digest
 from gen.models.keras import load_trained
 from gen.models.registry import RACE_PAIR, trained_models
 from gen.pipeline import BuildContext
-from gen.site import display
+from gen.site import display, explain_figures, finding_figures
 from gen.site.cache import Store, unit_files
-from gen.site.explain_figures import UNITS as ANALYSIS_FIGURES
 from gen.site.render import sync_files
 
 AREA = "explain"
@@ -261,7 +260,7 @@ def precompute(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path = S
                          n in results for n in RACE_PAIR) else []} for s in samples],
     }
     files = dict(pictures.files)
-    figures, drawn = unit_files(ANALYSIS_FIGURES, models_dir, cache.folder / "figures")
+    figures, drawn = unit_files(explain_figures.UNITS + finding_figures.UNITS, models_dir, cache.folder / "figures")
     files.update(figures)
     cache.computed["pictures"] += len(drawn)
     files["samples.json"] = write_if_changed(cache.folder / "samples.json", index)
