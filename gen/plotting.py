@@ -15,12 +15,63 @@ def pyplot():
 
 
 WEBP_QUALITY = 85  # figures made of photos (mosaics, average faces): lossy WebP is a fraction of the PNG
+# A chart wider than this also gets a phone variant, `<name>.narrow.<ext>`, with its panels stacked in one
+# column this wide: at 144 dpi, 8-pt text stays 11 CSS px in a 350 px phone column (gen/site/mkdocs_hooks.py
+# serves it to narrow screens). Grids of pictures (mosaics) keep one layout.
+NARROW_INCHES = 3.5
+NARROW_PANEL_MIN_INCHES = 2.4
+
+
+def narrow_path(path: Path) -> Path:
+    return Path(path).with_name(f"{Path(path).stem}.narrow{Path(path).suffix}")
+
+
+def restack(figure) -> bool:
+    """Lay a wide figure out for a phone; False (figure untouched) when it needs none or cannot.
+
+    Charts: every panel in one column, NARROW_INCHES wide. Grids of pictures wider than tall (a row per
+    model, a column per group): transposed, each picture's title (its column's label) and y label (its
+    row's label) trading places, so that the labels stay on the outer edges."""
+    width, height = figure.get_size_inches()
+    panels = [ax for ax in figure.axes if ax.get_subplotspec() is not None]
+    if width <= NARROW_INCHES or not panels:
+        return False
+    rows, columns = panels[0].get_subplotspec().get_gridspec().get_geometry()
+    if any(image.get_array().ndim == 3 for ax in panels for image in ax.images):  # RGB pictures: a mosaic
+        if columns <= rows:
+            return False
+        side = NARROW_INCHES / rows
+        figure.set_size_inches(NARROW_INCHES, side * columns * height / width * columns / rows)
+        grid = figure.add_gridspec(columns, rows)
+        for ax in panels:
+            spec = ax.get_subplotspec()
+            title, label = ax.get_title(), ax.get_ylabel()
+            ax.set_subplotspec(grid[spec.colspan.start, spec.rowspan.start])
+            ax.set_title(label, fontsize=8)
+            ax.set_ylabel(title, fontsize=8)
+        figure.tight_layout()
+        return True
+    panel_height = max(NARROW_PANEL_MIN_INCHES, height / rows)
+    figure.set_size_inches(NARROW_INCHES, panel_height * len(panels))
+    grid = figure.add_gridspec(len(panels), 1)
+    for index, ax in enumerate(panels):
+        ax.set_subplotspec(grid[index])
+    figure.tight_layout()
+    return True
 
 
 def save_figure(figure, path: Path) -> None:
-    """Save and release `figure`; no version stamp in the PNG, so unchanged figures keep their bytes.
+    """Save and release `figure` (and its phone variant, for a wide chart); no version stamp in the PNG,
+    so unchanged figures keep their bytes.
 
     A `.webp` path gets a lossy WebP (for figures of photos); anything else matplotlib's PNG."""
+    _save(figure, path)
+    if restack(figure):
+        _save(figure, narrow_path(path))
+    pyplot().close(figure)
+
+
+def _save(figure, path: Path) -> None:
     if Path(path).suffix == ".webp":
         import io
 
@@ -44,4 +95,3 @@ def save_figure(figure, path: Path) -> None:
         dpi = picture.info.get("dpi", (72, 72))
         picture.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(path, format="PNG", optimize=True,
                                                                                     dpi=dpi)
-    pyplot().close(figure)

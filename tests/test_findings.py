@@ -88,3 +88,64 @@ def test_findings_are_made_lazily_and_fail_by_page():
     assert str(lazy["a"]) == "1 face" and str(lazy["a"]) == "1 face" and calls == [1]
     with pytest.raises(KeyError):
         lazy["b"]
+
+
+def _regions(differences: dict[tuple[str, str], tuple[float, float, float]], key: str = "gradcam/logit") -> dict:
+    """A regions.json-shaped record: fair - biased (difference, low, high) for the given (race, region)s."""
+    by_race = {}
+    for (race, region), (d, low, high) in differences.items():
+        by_race.setdefault(race, {})[region] = {"difference": d, "low": low, "high": high,
+                                                "excludes_zero": low > 0 or high < 0}
+    measurable = sorted(({"race": r, "region": g, **v} for r, regions in by_race.items() for g, v in regions.items()
+                         if v["excludes_zero"]), key=lambda v: -abs(v["difference"]))
+    return {"measures": {key: {"fair_minus_biased": by_race, "measurable": measurable, "tested": len(differences)}}}
+
+
+def test_a_region_difference_is_stated_only_when_its_interval_excludes_zero():
+    unclear = _regions({("Indian", "eyes"): (0.02, -0.01, 0.05), ("White", "nose"): (-0.01, -0.03, 0.01)})
+    text = findings.pair_regions_finding(unclear).text
+    assert "cannot tell" in text and "more of its map" not in text and "less of its map" not in text
+    clear = _regions({("Indian", "eyes"): (0.04, 0.01, 0.07), ("White", "nose"): (-0.01, -0.03, 0.01)})
+    text = findings.pair_regions_finding(clear).text
+    assert "more of its map on the eyes of Indian faces (+4.0 points, interval +1.0 to +7.0 points)" in text
+    assert "nose" not in text and "One of 2" in text
+
+
+def _dose(indian: list[list[float]], answered: list[list[int]]) -> dict:
+    """A dose.json-shaped record for two races: White steady, Indian as given per dose (one list of seeds)."""
+    from gen.analysis.dose import first_fall, seed_interval
+    doses = [i / (len(indian) - 1) for i in range(len(indian))]
+    rows = [{"dose": d, "runs": len(seeds),
+             "recall": {"White": seed_interval([0.9] * len(seeds)), "Indian": seed_interval(seeds)},
+             "never_answers": {"White": 0, "Indian": sum(a == 0 for a in answered[i])},
+             "macro_recall": seed_interval([(0.9 + s) / 2 for s in seeds])} for i, (d, seeds) in
+            enumerate(zip(doses, indian))]
+    runs = [{"dose": d} for d, seeds in zip(doses, indian) for _ in seeds]
+    return {"by_dose": rows, "seeds": list(range(len(indian[0]))), "runs": runs,
+            "first_fall": {race: first_fall(rows, race) for race in ("White", "Indian")}}
+
+
+def test_dose_finding_names_the_first_fall_and_the_seeds_that_never_answer():
+    dose = _dose([[0.60, 0.62, 0.58], [0.55, 0.6, 0.57], [0.3, 0.35, 0.2], [0.0, 0.01, 0.0]],
+                 [[9, 9, 9], [9, 9, 9], [9, 9, 9], [0, 3, 0]])
+    text = findings.dose_finding(dose).text
+    assert "Indian recall goes from 60.0% to 0.3% (seeds 0.0–1.0%)" in text
+    assert "for Indian from dose 0.67" in text and "two of three models never answer Indian" in text
+    assert "retrained with three other seeds" in findings.seeds_clause(dose, "Indian")
+    assert "never answers Indian in any" in findings.seeds_clause(
+        _dose([[0.6, 0.6, 0.6], [0.0, 0.0, 0.0]], [[9, 9, 9], [0, 0, 0]]), "Indian")
+
+
+def test_faithfulness_finding_counts_only_passed_tests():
+    def method(deletion: bool, insertion: bool) -> dict:
+        return {"vs_random": {"deletion": {"passed": deletion}, "insertion": {"passed": insertion}}}
+    faith = {"faithfulness": {
+        "race_fair": {"faces": 300, "methods": {"gradcam": method(True, True), "occlusion": method(True, False),
+                                                "random": {}}},
+        "race_biased": {"faces": 300, "methods": {"gradcam": method(False, True), "occlusion": method(True, True),
+                                                  "random": {}}}}}
+    text = findings.faithfulness_finding(faith, {"gradcam": "Grad-CAM"}, list(RACE_PAIR)).text
+    assert "On 300 test faces per model, 2 of 4 method and model pairs" in text
+    assert "`race_fair`: passes both; `race_biased`: fails deletion" in text
+    caption = findings.gradcam_caption(faith, list(RACE_PAIR)).text
+    assert "for race_biased they do no better than random maps on deletion" in caption

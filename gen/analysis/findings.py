@@ -186,17 +186,6 @@ def samples_finding(samples: Mapping, pair: list[str]) -> Finding:
     return Finding(text, {**right, "disagree": disagree, "faces": len(faces)})
 
 
-def average_face_finding(aggregates: Mapping, races: list[str], pair: list[str]) -> Finding:
-    diffs = {race: aggregates["difference"][race]["mean_abs"] for race in races}
-    most, least = max(diffs, key=diffs.get), min(diffs, key=diffs.get)
-    upper = [aggregates[name]["race"][race]["upper_half_share"] for name in pair for race in races]
-    text = (f"Averaged over every test face of a race, {pct(min(upper), 0).rstrip('%')}–{pct(max(upper), 0)} of a "
-            f"race model's map sits in the upper half of the face, and the two race models' average maps differ by "
-            f"{diffs[least]:.3f} ({least}) to {diffs[most]:.3f} ({most}) of a map's peak per "
-            f"cell. No interval is measured for these averages, so they describe; they do not compare.")
-    return Finding(text, {"least": diffs[least], "most": diffs[most]})
-
-
 def trust_finding(sanity: Mapping, completeness: Mapping, titles: Mapping[str, str], steps: int, key: str
                   ) -> Finding:
     flagged = sorted({method for s in sanity["sanity"].values() for method, m in s["methods"].items()
@@ -254,15 +243,19 @@ def prototypes_finding(prototypes: Mapping, names: list[str]) -> Finding:
     return Finding(text, {"atypical": atypical})
 
 
-def limits_finding(parameters: Mapping[str, int], fair: Mapping, seed: int) -> Finding:
+def limits_finding(parameters: Mapping[str, int], fair: Mapping, seed: int, dose: Mapping) -> Finding:
     groups = fair["groups"]["race_gender"]
     smallest = min(groups, key=lambda g: groups[g]["n"])
     p = proportion(successes(groups[smallest]["accuracy"], groups[smallest]["n"]), groups[smallest]["n"])
     low, high = min(parameters.values()), max(parameters.values())
     size = count(low) if low == high else f"{count(low)} to {count(high)}"
-    text = (f"Each model has {size} parameters and was trained once (seed {seed}); the smallest race and gender "
-            f"group, {smallest}, has {count(p['n'])} test faces, so the {level_text()} interval of the balanced race "
-            f"model's accuracy there runs from {pct(p['low'])} to {pct(p['high'])}.")
+    balanced, census = dose["by_dose"][0]["macro_recall"], dose["by_dose"][-1]["macro_recall"]
+    text = (f"Each model has {size} parameters and was trained once (seed {seed}); retrained with "
+            f"{_spell(balanced['seeds'])} seeds, the race model's macro recall spans "
+            f"{span(balanced['min'], balanced['max'])} on balanced data and {span(census['min'], census['max'])} on "
+            f"Census-shaped data. The smallest race and gender group, {smallest}, has {count(p['n'])} test faces, so "
+            f"the {level_text()} interval of the balanced race model's accuracy there runs from {pct(p['low'])} to "
+            f"{pct(p['high'])}.")
     return Finding(text, {"smallest_n": p["n"], "width": p["high"] - p["low"], "parameters_low": low,
                           "parameters_high": high})
 
@@ -300,10 +293,10 @@ def dose_finding(dose: Mapping) -> Finding:
     fallen = [f"{race} from dose {fall[race]:.2f}" for race in sorted((r for r in races if fall[r] is not None),
                                                                       key=lambda r: fall[r])]
     w = last["recall"][worst]
-    text = (f"{_spell(len(dose['runs'])).capitalize()} race models trained on equally many faces whose race shares "
-            f"move from balanced (dose 0) to Census-shaped (dose 1), {_spell(len(dose['seeds']))} seeds per dose, "
-            f"show the cost growing with the dose: {worst} recall goes from {pct(first['recall'][worst]['mean'])} "
-            f"to {pct(w['mean'])} (seeds {pct(w['min'])}–{pct(w['max'])}). ")
+    text = (f"Trained on equally many faces whose race shares move from balanced (dose 0) to Census-shaped (dose 1), "
+            f"{count(len(dose['runs']))} race models ({_spell(len(rows))} doses × {_spell(len(dose['seeds']))} seeds) "
+            f"show the cost growing with the dose: {worst} recall goes from {pct(first['recall'][worst]['mean'])} to "
+            f"{pct(w['mean'])} (seeds {span(w['min'], w['max'])}). ")
     text += (f"Mean recall falls below the balanced models' {level_text()} interval for {_join(fallen)}."
              if fallen else f"No race's mean recall falls below the balanced models' {level_text()} interval.")
     never = last["never_answers"][worst]
@@ -319,10 +312,10 @@ def seeds_clause(dose: Mapping, race: str) -> str:
     if never == seeds:
         return (f" Retrained with {_spell(seeds)} other seeds on Census-shaped data (a shorter schedule), the model "
                 f"never answers {race} in any of them.")
-    silent = _seeds_text(never, seeds) if never else "none"
+    silent = (f"{_seeds_text(never, seeds)} of them never answered {race}" if never else
+              f"every one of them answered {race} at least once")
     return (f" This is one training run: retrained with {_spell(seeds)} other seeds on Census-shaped data (a shorter "
-            f"schedule), {race} recall was {pct(r['min'])}–{pct(r['max'])}, and {silent} of them never answered "
-            f"{race}.")
+            f"schedule), {race} recall was {span(r['min'], r['max'])}, and {silent}.")
 
 
 def _region_name(region: str) -> str:
@@ -338,9 +331,10 @@ def regions_finding(regions: Mapping, pair: list[str]) -> Finding:
     dense = max(area, key=lambda r: (fair[r]["value"] + biased[r]["value"]) / area[r])
     text = (f"Over all {count(regions['faces'])} test faces, Grad-CAM of the race logit puts the largest share of both "
             f"race models' maps on {_region_name(top)} ({pct(fair[top]['value'])} balanced, "
-            f"{pct(biased[top]['value'])} Census-shaped; the region is {pct(area[top])} of the crop). Per unit of area "
-            f"they look most at {_region_name(dense)}: {pct(fair[dense]['value'])} and {pct(biased[dense]['value'])} "
-            f"of the map on {pct(area[dense])} of the crop.")
+            f"{pct(biased[top]['value'])} Census-shaped; the region is {pct(area[top])} of the crop)")
+    text += (", which is also where they look most per unit of area." if dense == top else
+             f". Per unit of area they look most at {_region_name(dense)}: {pct(fair[dense]['value'])} and "
+             f"{pct(biased[dense]['value'])} of the map on {pct(area[dense])} of the crop.")
     return Finding(text, {"top": fair[top]["value"], "dense": fair[dense]["value"]})
 
 
@@ -355,8 +349,8 @@ def pair_regions_finding(regions: Mapping, key: str = "gradcam/logit", shown: in
              f"faces ({points(d['difference'])}, interval {points(d['low'])} to {points(d['high'])})".replace(
                  " points to", " to") for d in found[:shown]]
     text = (f"On the same test faces, the balanced race model puts {_join(parts)} than the Census-shaped one "
-            f"(Grad-CAM of the race logit). {count(len(found)).capitalize()} of {tested} race × region comparisons "
-            f"exclude zero at {level_text()}; about {tested * (1 - LEVEL):.0f} would by chance alone.")
+            f"(Grad-CAM of the race logit). {_spell(len(found)).capitalize()} of {tested} race × region comparisons "
+            f"exclude zero at {level_text()}; {_by_chance(tested)} would by chance alone.")
     other = "gradcam/probability"
     if key != other and other in regions["measures"]:
         mine = {(d["race"], d["region"], d["difference"] > 0) for d in found}
@@ -364,6 +358,11 @@ def pair_regions_finding(regions: Mapping, key: str = "gradcam/logit", shown: in
         text += (f" Measured on the probability instead, {len(mine & theirs)} of these remain, "
                  f"{len(mine - theirs)} vanish and {len(theirs - mine)} others appear.")
     return Finding(text, {"found": len(found), "tested": tested})
+
+
+def _by_chance(tested: int) -> str:
+    expected = tested * (1 - LEVEL)
+    return f"about {expected:.0f}" if expected >= 1 else "fewer than one"
 
 
 def faithfulness_finding(faith: Mapping, titles: Mapping[str, str], pair: list[str]) -> Finding:
@@ -435,7 +434,7 @@ def page_findings(models: Mapping, analysis: Mapping, generated: Mapping, races:
         "09-prototypes": lambda: prototypes_finding(analysis["prototypes"], list(analysis["prototypes"]["models"])),
         "10-try-it:gradcam": lambda: gradcam_caption(analysis["explain_faithfulness"], list(pair)),
         "11-limits": lambda: limits_finding({name: models[name]["metadata"]["parameters"] for name in models},
-                                            fair(), analysis["data_report"]["seed"]),
+                                            fair(), analysis["data_report"]["seed"], analysis["dose"]),
     }
 
 

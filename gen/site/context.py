@@ -202,6 +202,13 @@ def pp(value: Any, digits: int = 1, signed: bool = True) -> str:
     return f"{_check_number(value, 'pp') * 100:{sign}.{digits}f} points".replace("-", "−")
 
 
+def pp_range(value: Mapping[str, Any], digits: int = 1) -> str:
+    """A difference of fractions with its interval, in points: {difference, low, high} -> '+4.0 (+1.0 to +7.0)'."""
+    def signed(v: Any) -> str:
+        return f"{_check_number(v, 'pp_range') * 100:+.{digits}f}".replace("-", "−")
+    return f"{signed(value['difference'])} ({signed(value['low'])} to {signed(value['high'])})"
+
+
 def ratio(value: Any, digits: int = 2) -> str:
     """A ratio as a multiple: 1.254 -> '1.25×'."""
     return f"{_check_number(value, 'ratio'):.{digits}f}×"
@@ -231,5 +238,5 @@ def ordered(mapping: Mapping[str, Any], order: Iterable[str]) -> list[tuple[str,
     return [(key, mapping[key]) for key in order if key in mapping]
 
 
-FILTERS = {"num": num, "pct": pct, "pp": pp, "ratio": ratio, "ci": ci, "share": share, "ordered": ordered,
-           "demote": demote}
+FILTERS = {"num": num, "pct": pct, "pp": pp, "pp_range": pp_range, "ratio": ratio, "ci": ci, "share": share,
+           "ordered": ordered, "demote": demote}

@@ -17,6 +17,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.utils import get_relative_url
 from PIL import Image
 
+from gen.plotting import narrow_path
 from gen.site.weight import unused_files
 
 MATHJAX_SCRIPTS = ("assets/javascripts/mathjax-config.js", "vendor/mathjax/tex-mml-chtml.js")
@@ -30,11 +31,22 @@ PHONE_CONTENT = 350  # CSS px of text column on a 390 px phone
 SMALLEST_TEXT_PT = 8
 SMALLEST_TEXT_PX = 11
 CHART_DPI = 144  # gen/plotting.py's savefig.dpi, for a picture that records none
+PHONE_MEDIA = "(max-width: 44.9375em)"  # Material's phone-and-small-tablet breakpoint, as in extra.css
+
+
+def _phone_width(path: Path) -> tuple[int, int, int]:
+    """A picture's pixel size and the narrowest width (CSS px) at which its smallest text stays readable."""
+    with Image.open(path) as picture:
+        width, height = picture.size
+        dpi = picture.info.get("dpi", (0, 0))[0] or picture.getexif().get(0x011A) or CHART_DPI
+    return width, height, round(width * min(1.0, SMALLEST_TEXT_PX * 72 / (SMALLEST_TEXT_PT * float(dpi))))
 
 
 def on_page_content(html: str, page, config, files) -> str:
     """Every picture in a page: lazy-loaded, with its size (no layout jump), and on a phone never shrunk
-    below the scale at which its text stays readable; a wider picture scrolls inside its own box."""
+    below the scale at which its text stays readable. A chart with a phone variant (`<name>.narrow.<ext>`,
+    gen/plotting.py) becomes a <picture> that gives phones that variant; a picture still too wide scrolls
+    inside its own box."""
     def rewrite(match: re.Match) -> str:
         attributes = match.group(1)
         source = re.search(r'src="([^"]+)"', attributes)
@@ -44,18 +56,23 @@ def on_page_content(html: str, page, config, files) -> str:
                                                                                             + "/x"), source.group(1)))
         if not path.is_file():
             return match.group(0)
-        with Image.open(path) as picture:
-            width, height = picture.size
-            dpi = picture.info.get("dpi", (0, 0))[0] or picture.getexif().get(0x011A) or CHART_DPI
+        width, height, phone_width = _phone_width(path)
         extra = "" if "loading=" in attributes else ' loading="lazy"'
         extra += "" if "decoding=" in attributes else ' decoding="async"'
         if "width=" not in attributes:
             extra += f' width="{width}" height="{height}"'
-        phone_width = round(width * min(1.0, SMALLEST_TEXT_PX * 72 / (SMALLEST_TEXT_PT * float(dpi))))
-        if phone_width <= PHONE_CONTENT:  # fits a phone's column at a readable scale as it is
-            return f"<img{attributes}{extra}>"
-        style = f' style="--phone-width: {phone_width}px"'
-        return f'<span class="figure-scroll"><img{attributes}{extra}{style}></span>'
+        narrow = narrow_path(path)
+        phone = ""
+        if narrow.is_file():
+            narrow_width, narrow_height, phone_width = _phone_width(narrow)
+            narrow_src = posixpath.join(posixpath.dirname(source.group(1)), narrow.name)
+            phone = (f'<source media="{PHONE_MEDIA}" srcset="{narrow_src}" width="{narrow_width}" '
+                     f'height="{narrow_height}">')
+        style = f' style="--phone-width: {phone_width}px"' if phone_width > PHONE_CONTENT else ""
+        picture = f"<img{attributes}{extra}{style}>"
+        if phone:
+            picture = f"<picture>{phone}{picture}</picture>"
+        return f'<span class="figure-scroll">{picture}</span>' if style else picture
     return IMG.sub(rewrite, html)
 
 
