@@ -21,8 +21,7 @@ class BuildContext:
 # Order matters: later steps read what earlier ones wrote. Owners add their step here.
 BUILD_STEPS: tuple[str, ...] = (
     "gen.refresh:run",  # with the dataset: retrain, re-evaluate, re-analyse whatever is out of date
-    "gen.site.publish:run",  # TF.js models into docs/models/ (before the site render)
-    "gen.site.page_data:run",  # what the Try-it page reads besides the models, into docs/models/
+    "gen.site.publish:run",  # TF.js models and the Try-it page's data into docs/models/ (before the render)
     "gen.site.figures:run",  # data and model figures for the site's own pages
     "gen.site.age_figures:run",  # age-range and prototype figures for pages 08 and 09
     "gen.site.heatmaps:run",  # curated-sample heatmaps and explanation figures for pages 04-07

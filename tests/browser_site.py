@@ -1,7 +1,7 @@
 """The try-it page under test: small trained models (until the real ones exist), a site folder, a server.
 
-The page is served exactly as the build lays it out: docs/models/ from `gen.site.publish` and
-`gen.site.page_data`, the page's assets from site_src/assets/, TF.js and face-api from node_modules
+The page is served exactly as the build lays it out: docs/models/ from `gen.site.publish`, the page's
+assets from site_src/assets/, TF.js and face-api from node_modules
 (gen.site.render.vendor_files), and the page's HTML taken from site_src/pages/10-try-it.md. When the real
 site has been built (build/ holds the page
 and its models), that is what the tests load instead.
@@ -61,20 +61,26 @@ def page_html() -> str:
     """A standalone page with the try-it block of site_src/pages/10-try-it.md (no theme around it)."""
     source = (SITE_SRC / "pages" / f"{PAGE}.md").read_text()
     start, end = (source.index(marker) for marker in MARKERS)
-    block = source[start + len(MARKERS[0]):end]
+    block = render_block(source[start + len(MARKERS[0]):end])
     return f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' " \
            f"content='width=device-width, initial-scale=1'><title>Try it</title></head><body>{block}</body></html>"
+
+
+def render_block(block: str) -> str:
+    """The block's Jinja filled in from the committed files, as the site render does."""
+    from gen.config import DOCS_DIR
+    from gen.site.context import build_context
+    from gen.site.render import make_environment
+    return make_environment().from_string(block).render(build_context(DOCS_DIR, MODELS_DIR))
 
 
 def assemble_site(folder: Path, models_dir: Path) -> Path:
     """The page, its assets, vendored TF.js and the published models, laid out as in build/."""
     from gen.pipeline import BuildContext
-    from gen.site.page_data import publish_page_data
     from gen.site.publish import run as publish
     from gen.site.render import sync_files, vendor_files
 
     publish(BuildContext(docs_dir=folder, data_dir=None), models_dir)
-    publish_page_data(folder, models_dir)
     assets = SITE_SRC / "assets"
     sync_files({str(p.relative_to(assets)): p for p in assets.rglob("*") if p.is_file()}, folder / "assets")
     sync_files({k: v for k, v in vendor_files().items() if k.startswith(("tfjs", "face-api"))}, folder / "vendor")

@@ -161,6 +161,31 @@ def models_finding(fair: Mapping, biased: Mapping, races: list[str], targets_met
     return Finding(text, numbers)
 
 
+SEARCH_METRICS = {"gender_accuracy": "gender accuracy", "age_exact": "exact age group",
+                  "age_within_one": "age group within one"}
+
+
+def search_finding(search: Mapping) -> Finding:
+    """Each search trial against the first (the base), per validation metric, stated only where the interval
+    excludes zero (Newcombe, unpaired: conservative for trials scored on the same faces)."""
+    trials = list(search["trials"].items())
+    (base, first), parts, numbers = trials[0], [], {}
+    n = int(first["validation_faces"])
+    for name, trial in trials[1:]:
+        found = []
+        for key, what in SEARCH_METRICS.items():
+            d = difference((successes(trial["validation"][key], n), n), (successes(first["validation"][key], n), n))
+            numbers[f"{name}/{key}"] = d["difference"]
+            if d["excludes_zero"]:
+                found.append(f"{what} {points(d['difference'])} (interval {points(d['low'])} to "
+                             f"{points(d['high'])})".replace(" points to", " to"))
+        parts.append(f"`{name}` " + (_join(found) if found else "no measurable difference"))
+    text = (f"Against the `{base}` base, on the same {count(n)} validation faces: {'; '.join(parts)}. The search "
+            f"kept `{search['best']}`, the highest score; each trial is one run, so a difference the intervals "
+            f"cannot separate from zero may be noise.")
+    return Finding(text, numbers)
+
+
 def gradcam_plusplus_finding(measured: Mapping) -> Finding:
     """From the Grad-CAM++ check of the committed models (gen/analysis/gradcam_check.py)."""
     spread = max(m["gradient_spread"] for m in measured["models"].values())
@@ -424,6 +449,7 @@ def page_findings(models: Mapping, analysis: Mapping, generated: Mapping, races:
         "01-why": lambda: joined(average_hides_group(biased()), dose_finding(analysis["dose"])),
         "02-data": lambda: data_finding(analysis["data_report"], races),
         "03-models": lambda: models_finding(fair(), biased(), races, *targets()),
+        "03-models:search": lambda: search_finding(analysis["search"]),
         "04-how-it-works": lambda: gradcam_plusplus_finding(generated["checks/gradcam_plusplus"]),
         "05-what-they-look-at": lambda: joined(regions_finding(analysis["regions"], list(pair)),
                                                samples_finding(generated["explain/samples"], list(pair))),

@@ -1,9 +1,7 @@
-"""Build step: what the Try-it page reads besides the models, published next to them in docs/models/.
-
-Adds to the index that `gen.site.publish` wrote: the compared race pair, each model's
-`balanced_class_weights` and `embedding_layer` (from its metadata.json), and the page's data files:
-the landmark template (models/analysis/face_template.json), the "unusual" calibration
-(models/analysis/unusual.json, only while it matches the committed model) and the colour-map tables.
+"""What the Try-it page reads besides the models, published next to them in docs/models/ by
+`gen.site.publish`: the landmark template (models/analysis/face_template.json), the "unusual"
+calibration (models/analysis/unusual.json, only while it matches the committed model) and the
+colour-map tables.
 """
 from __future__ import annotations
 
@@ -12,8 +10,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from gen.analysis.unusual import is_stale, unusual_path
 from gen.config import MODELS_DIR
-from gen.pipeline import BuildContext
+from gen.site.colours import colormap_tables
 from gen.site.context import SiteError
 
 TEMPLATE = "face_template.json"
@@ -21,20 +20,8 @@ UNUSUAL = "unusual.json"
 COLORMAPS = "colormaps.json"
 
 
-def publish_page_data(docs_dir: Path, models_dir: Path = MODELS_DIR) -> dict | None:
-    from gen.analysis.unusual import is_stale, unusual_path
-    from gen.models.registry import RACE_PAIR
-    from gen.site.colours import colormap_tables
-
-    out = Path(docs_dir) / "models"
-    index_path = out / "index.json"
-    if not index_path.exists():
-        return None  # no published models: gen.site.publish has said so
-    index = json.loads(index_path.read_text())
-    for name, info in index["models"].items():
-        metadata = json.loads((Path(models_dir) / name / "metadata.json").read_text())
-        info["balanced_class_weights"] = bool(metadata.get("balanced_class_weights", False))
-        info["embedding_layer"] = metadata.get("embedding_layer")
+def publish_page_files(out: Path, models_dir: Path = MODELS_DIR) -> dict[str, str]:
+    """Copy or write the page's data files into `out`; returns {role: file name} for the index."""
     template = Path(models_dir) / "analysis" / TEMPLATE
     if not template.exists():
         raise SiteError(f"{template} is missing: `python -m gen face-template` measures it on the training faces")
@@ -49,12 +36,4 @@ def publish_page_data(docs_dir: Path, models_dir: Path = MODELS_DIR) -> dict | N
     else:
         shutil.copyfile(source, out / UNUSUAL)
         files["unusual"] = UNUSUAL
-    index["pairs"] = {"race": [name for name in RACE_PAIR if name in index["models"]]}
-    index["page"] = files
-    index_path.write_text(json.dumps(index, indent=1) + "\n")
-    return index
-
-
-def run(ctx: BuildContext) -> None:
-    if publish_page_data(ctx.docs_dir) is not None:
-        print("[page] face template, colour maps and calibration published for the Try-it page", flush=True)
+    return files

@@ -1,5 +1,6 @@
-"""Build step: bring the TF.js exports up to date and publish them, with the curated samples and one
-page-facing index, into `docs/models/` (the "Try it" page reads `index.json` first)."""
+"""Build step: bring the TF.js exports up to date and publish them, with the curated samples, the page's
+data files (gen/site/page_data.py) and one page-facing index, into `docs/models/` (the "Try it" page
+reads `index.json` first)."""
 from __future__ import annotations
 
 import json
@@ -10,8 +11,9 @@ from pathlib import Path
 from gen.config import MODELS_DIR, SITE_SRC
 from gen.data.samples import read_samples
 from gen.models.export import EXPORT_DIR, export_all, is_current, read_record
-from gen.models.registry import trained_models
+from gen.models.registry import RACE_PAIR, trained_models
 from gen.pipeline import BuildContext
+from gen.site.page_data import publish_page_files
 
 CALIBRATION_FILE = "analysis/age_calibration.json"  # under models/, written by the age step; optional
 INDEX_FILE = "index.json"  # docs/models/index.json: what the page reads first
@@ -28,6 +30,8 @@ def page_metadata(name: str, models_dir: Path = MODELS_DIR, calibration: dict | 
         "input_size": metadata["input_size"],
         "feature_layer": metadata["feature_layer"],
         "training_subset": metadata.get("training_subset"),
+        "balanced_class_weights": bool(metadata.get("balanced_class_weights", False)),
+        "embedding_layer": metadata.get("embedding_layer"),
         "url": f"{name}/model.json",
         "quantisation": record.get("quantisation"),
         "test_accuracy": record.get("test_accuracy"),
@@ -51,7 +55,9 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR, site_src: Path = SITE_
         shutil.rmtree(out / name, ignore_errors=True)
         shutil.copytree(models_dir / name / EXPORT_DIR, out / name)
     index = {"models": {name: page_metadata(name, models_dir, calibration) for name in names},
-             "samples": publish_samples(out / "samples", site_src)}
+             "samples": publish_samples(out / "samples", site_src),
+             "pairs": {"race": [name for name in RACE_PAIR if name in names]},
+             "page": publish_page_files(out, models_dir)}
     (out / INDEX_FILE).write_text(json.dumps(index, indent=1) + "\n")
 
 
