@@ -36,6 +36,7 @@ def restack(figure) -> bool:
     panels = [ax for ax in figure.axes if ax.get_subplotspec() is not None]
     if width <= NARROW_INCHES or not panels:
         return False
+    figure.set_layout_engine("none")  # the new layout replaces whichever the wide one used
     rows, columns = panels[0].get_subplotspec().get_gridspec().get_geometry()
     if any(image.get_array().ndim == 3 for ax in panels for image in ax.images):  # RGB pictures: a mosaic
         if columns <= rows:

@@ -321,11 +321,12 @@ def dose_finding(dose: Mapping) -> Finding:
     text = (f"Trained on equally many faces whose race shares move from balanced (dose 0) to Census-shaped (dose 1), "
             f"{count(len(dose['runs']))} race models ({_spell(len(rows))} doses × {_spell(len(dose['seeds']))} seeds) "
             f"show the cost growing with the dose: {worst} recall goes from {pct(first['recall'][worst]['mean'])} to "
-            f"{pct(w['mean'])} (seeds {span(w['min'], w['max'])}). ")
+            f"{pct(w['mean'])} ({'in every seed' if w['min'] == w['max'] else 'seeds ' + span(w['min'], w['max'])}). ")
     text += (f"Mean recall falls below the balanced models' {level_text()} interval for {_join(fallen)}."
              if fallen else f"No race's mean recall falls below the balanced models' {level_text()} interval.")
     never = last["never_answers"][worst]
-    text += (f" At Census shares {_seeds_text(never, seeds)} models never answer {worst}." if never else
+    text += (f" At Census shares none of the {_spell(seeds)} models ever answers {worst}." if never == seeds else
+             f" At Census shares {_seeds_text(never, seeds)} models never answer {worst}." if never else
              f" At Census shares every one of the {_spell(seeds)} models answers {worst} at least once.")
     return Finding(text, {"worst_change": change[worst], "never": never, "seeds": seeds, "fallen": len(fallen)})
 

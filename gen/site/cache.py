@@ -19,9 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+import gen.plotting  # noqa: F401  (imported so that its source file keys every unit)
 from gen.hashing import file_digest, value_digest
 from gen.site.context import PRODUCERS, MissingDataError, shown_path
 from gen.site.render import sync_files
+
+SHARED = "gen.plotting"  # the drawing code every unit shares (figure style, saving, phone variants)
 
 
 def require(path: Path) -> Path:
@@ -53,7 +56,7 @@ class Store:
 @dataclass(frozen=True)
 class Unit:
     """One cached output group: which files it reads and the function that draws it into a folder.
-    The key also holds the source file of `draw`'s module, so changed drawing code redraws."""
+    The key also holds the source of `draw`'s module and of gen/plotting.py, so changed drawing code redraws."""
 
     name: str
     inputs: Callable[[Path], dict[str, Path]]
@@ -63,7 +66,7 @@ class Unit:
 def cached_unit(unit: Unit, models_dir: Path, cache_dir: Path) -> tuple[Path, bool]:
     """The folder holding `unit`'s outputs for its current inputs, drawing them only on a cache miss."""
     inputs = unit.inputs(models_dir)
-    code = file_digest(Path(sys.modules[unit.draw.__module__].__file__))
+    code = value_digest(*(file_digest(Path(sys.modules[module].__file__)) for module in (unit.draw.__module__, SHARED)))
     key = value_digest(unit.name, code, {k: file_digest(p) for k, p in inputs.items()})
     folder = Path(cache_dir) / f"{unit.name}-{key}"
     if folder.is_dir():
