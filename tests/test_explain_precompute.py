@@ -55,8 +55,9 @@ def models_dir(tmp_path_factory) -> Path:
     write_model(folder / "race_fair", 1)
     write_model(folder / "race_biased", 2)
     (folder / "analysis").mkdir()
-    for committed in (MODELS_DIR / "analysis").glob("explain_*"):  # the explanation figures draw from these
-        shutil.copy(committed, folder / "analysis" / committed.name)
+    for stem in ("explain_*", "dose*", "face_template.json"):  # what the explanation figures draw from
+        for committed in (MODELS_DIR / "analysis").glob(stem):
+            shutil.copy(committed, folder / "analysis" / committed.name)
     return folder
 
 

@@ -64,9 +64,9 @@ def write_dose_maps(maps: dict[str, np.ndarray], faces: dict[str, np.ndarray], o
             display.save_picture(display.overlay(face, normalised[d, r]), out / f"dose-{key}-{race}.webp")
 
 
-def write_regions_picture(faces: dict[str, np.ndarray], out: Path, side: int = 256) -> None:
+def write_regions_picture(faces: dict[str, np.ndarray], landmarks68: np.ndarray, out: Path, side: int = 256) -> None:
     """The regions over the mean training face: each region tinted in its colour, so its outline shows."""
-    masks = region_masks(np.array(read_template()["mean68"]), side)
+    masks = region_masks(landmarks68, side)
     face = np.asarray(Image.fromarray(faces["all"]).resize((side, side), Image.BICUBIC), np.float32)
     colours = np.array([[int(REGION_COLOURS[r][i:i + 2], 16) for i in (1, 3, 5)] for r in REGIONS], np.float32)
     tint = np.einsum("rhw,rc->hwc", masks.astype(np.float32), colours)
@@ -91,8 +91,9 @@ def _regions_inputs(models_dir: Path) -> dict[str, Path]:
 
 
 def _draw_regions(files: dict[str, Path], out: Path) -> None:
+    template = read_template(files["template"])
     with np.load(files["faces"]) as faces:
-        write_regions_picture({k: faces[k] for k in faces.files}, out)
+        write_regions_picture({k: faces[k] for k in faces.files}, np.array(template["mean68"]), out)
 
 
 UNITS = (
