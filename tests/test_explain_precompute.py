@@ -54,11 +54,16 @@ def models_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("models")
     write_model(folder / "race_fair", 1)
     write_model(folder / "race_biased", 2)
-    (folder / "analysis").mkdir()
-    for stem in ("explain_*", "dose*", "face_template.json"):  # what the explanation figures draw from
-        for committed in (MODELS_DIR / "analysis").glob(stem):
-            shutil.copy(committed, folder / "analysis" / committed.name)
+    copy_figure_inputs(folder / "analysis")
     return folder
+
+
+def copy_figure_inputs(analysis: Path) -> None:
+    """The committed analysis files the explanation figures draw from, into a test's models/analysis/."""
+    analysis.mkdir(parents=True, exist_ok=True)
+    for stem in ("explain_*", "dose*", "face_template.json"):
+        for committed in (MODELS_DIR / "analysis").glob(stem):
+            shutil.copy(committed, analysis / committed.name)
 
 
 def test_explain_step_writes_the_index_and_caches(models_dir: Path, tmp_path: Path) -> None:

@@ -51,13 +51,11 @@ def toy_registered(tmp_path: Path, monkeypatch):
 def test_a_new_method_reaches_the_precompute_and_the_analyses(toy_registered, tmp_path: Path) -> None:
     from gen.analysis import explanations
     from gen.site.heatmaps import precompute
-    from tests.test_explain_precompute import write_model
+    from tests.test_explain_precompute import copy_figure_inputs, write_model
 
     models = tmp_path / "models"
     write_model(models / "race_fair", 1)
-    (models / "analysis").mkdir()
-    for committed in (Path(__file__).resolve().parent.parent / "models" / "analysis").glob("explain_*"):
-        (models / "analysis" / committed.name).write_bytes(committed.read_bytes())
+    copy_figure_inputs(models / "analysis")
     site_src, docs = tmp_path / "site_src", tmp_path / "docs"
     write_samples(site_src, 1)
     precompute(docs, models, site_src, tmp_path / "cache")
