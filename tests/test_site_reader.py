@@ -98,7 +98,9 @@ def test_page_as_a_reader_meets_it(browser, served_site, built_site, page_name, 
       window.scrollTo(0, 0);
     }""")
     page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => [...document.images].every((img) => img.complete)", timeout=20_000)
+    # (pictures inside a hidden panel, e.g. the dose slider's other doses, load only when shown)
+    page.wait_for_function("() => [...document.images].every((img) => img.complete || img.closest('[hidden]'))",
+                           timeout=20_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{Path(page_name).stem}-{viewport['width']}x{viewport['height']}.png"),
                     full_page=True)
