@@ -83,8 +83,10 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
         from gen.models.evaluate import evaluate_all
         evaluate_all(data, to_evaluate, models_dir)
         done.append(f"evaluated {', '.join(to_evaluate)}")
-    if retrained or stale_files(EXPLAIN_FILES, lambda c: c.get("data_hash") != data_hash or other_models(c, models_dir),
-                                analysis_dir):
+    def measured_elsewhere(content: dict) -> bool:  # on other data, or on other model files
+        return content.get("data_hash") != data_hash or other_models(content, models_dir)
+
+    if retrained or stale_files(EXPLAIN_FILES, measured_elsewhere, analysis_dir):
         from gen.analysis.explanations import run_analysis
         run_analysis(data, models_dir)
         done.append("explanation analyses")
@@ -94,8 +96,7 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
         write_age_ranges(data, models_dir=models_dir)
         write_prototypes(data, models_dir=models_dir)
         done.append("age ranges and prototypes")
-    if stale_files(("regions",), lambda c: c.get("data_hash") != data_hash or other_models(c, models_dir),
-                   analysis_dir):
+    if stale_files(("regions",), measured_elsewhere, analysis_dir):
         from gen.analysis.regions import run_regions
         run_regions(data, models_dir, analysis_dir / "regions.json")
         done.append("face regions")

@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import t as student_t
 
+from gen.analysis.explanations import peak_normalised_cams
 from gen.config import CACHE_DIR, MODELS_DIR, RACES
 from gen.data.prepared import PreparedData
 from gen.data.subsets import dose_shares, draw_dose_subset
-from gen.explain.gradcam import grad_cam
 from gen.models.predict import predict
 from gen.models.registry import RACE_PAIR  # the published pair, whose schedule the runs shorten
 from gen.models.train import RECIPE, Recipe, Schedule, finetune, pretrain
-from gen.stats import LEVEL, clopper_pearson
+from gen.stats import LEVEL, proportion
 
 DOSES = (0.0, 0.25, 0.5, 0.75, 1.0)
 SEEDS = (0, 1, 2)
@@ -57,24 +57,16 @@ def score_run(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     answers = probabilities.argmax(axis=1)
     recall = {}
     for index, race in enumerate(RACES):
-        mine = labels == index
-        hits = int((answers[mine] == index).sum())
-        low, high = clopper_pearson(hits, int(mine.sum()))
-        recall[race] = {"value": hits / int(mine.sum()), "low": low, "high": high, "hits": hits, "n": int(mine.sum())}
+        hits = answers[labels == index] == index
+        recall[race] = {**proportion(hits), "hits": int(hits.sum())}
     return {"recall": recall, "macro_recall": float(np.mean([r["value"] for r in recall.values()])),
             "accuracy": float((answers == labels).mean()),
             "answered": {race: int((answers == i).sum()) for i, race in enumerate(RACES)}}
 
 
-def class_average_maps(model, pixels: np.ndarray, labels: np.ndarray, batch: int = 512) -> np.ndarray:
+def class_average_maps(model, pixels: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """(races, h, w): Grad-CAM of the race logit for each face's true race, peak-normalised, averaged per race."""
-    coarse = []
-    for start in range(0, len(pixels), batch):
-        chunk = pixels[start:start + batch].astype(np.float32)
-        cam = grad_cam(model, chunk, labels[start:start + batch], score="logit").coarse
-        peak = cam.max(axis=(1, 2), keepdims=True)
-        coarse.append(cam / np.where(peak > 0, peak, 1.0))
-    maps = np.concatenate(coarse)
+    maps = peak_normalised_cams(model, pixels, labels, score="logit")
     return np.stack([maps[labels == i].mean(axis=0) for i in range(len(RACES))]).astype(np.float32)
 
 

@@ -181,18 +181,24 @@ def completeness(model: keras.Model, images: np.ndarray, targets: np.ndarray) ->
     return out
 
 
-def aggregates(model: keras.Model, images: np.ndarray, races: np.ndarray, bins: np.ndarray,
-               batch: int = 512) -> dict[str, Any]:
-    """Mean per-map-normalised Grad-CAM (at the target layer's resolution) per race and age bin,
-    explaining the model's own prediction for each test face."""
+def peak_normalised_cams(model: keras.Model, images: np.ndarray, targets: np.ndarray | None = None,
+                         score: str = "probability", batch: int = 512) -> np.ndarray:
+    """(n, h, w) Grad-CAM at the target layer's resolution, each map divided by its own peak so that every
+    face counts equally in an average; `targets` None explains each face's own prediction."""
     coarse = []
     for start in tqdm(range(0, len(images), batch), desc="grad-cam means", unit="batch"):
         chunk = images[start:start + batch].astype(np.float32)
-        targets = predict(model, chunk).argmax(axis=1)
-        cam = grad_cam(model, chunk, targets).coarse
+        chosen = None if targets is None else targets[start:start + batch]
+        cam = grad_cam(model, chunk, chosen, score=score).coarse
         peak = cam.max(axis=(1, 2), keepdims=True)
         coarse.append(cam / np.where(peak > 0, peak, 1.0))
-    maps = np.concatenate(coarse)
+    return np.concatenate(coarse)
+
+
+def aggregates(model: keras.Model, images: np.ndarray, races: np.ndarray, bins: np.ndarray) -> dict[str, Any]:
+    """Mean per-map-normalised Grad-CAM (at the target layer's resolution) per race and age bin,
+    explaining the model's own prediction for each test face."""
+    maps = peak_normalised_cams(model, images)
 
     def summary(selected: np.ndarray) -> dict[str, Any]:
         mean = selected.mean(axis=0)

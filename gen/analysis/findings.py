@@ -344,10 +344,6 @@ def seeds_clause(dose: Mapping, race: str) -> str:
             f"schedule), {race} recall was {span(r['min'], r['max'])}, and {silent}.")
 
 
-def _region_name(region: str) -> str:
-    return f"the {region}" if region not in ("background",) else "the background"
-
-
 def regions_finding(regions: Mapping, pair: list[str]) -> Finding:
     """Where the race models' Grad-CAM (on the logit) falls, against each region's area."""
     measure = regions["measures"]["gradcam/logit"]["models"]
@@ -356,10 +352,10 @@ def regions_finding(regions: Mapping, pair: list[str]) -> Finding:
     top = max(area, key=lambda r: fair[r]["value"] + biased[r]["value"])
     dense = max(area, key=lambda r: (fair[r]["value"] + biased[r]["value"]) / area[r])
     text = (f"Over all {count(regions['faces'])} test faces, Grad-CAM of the race logit puts the largest share of both "
-            f"race models' maps on {_region_name(top)} ({pct(fair[top]['value'])} balanced, "
+            f"race models' maps on the {top} ({pct(fair[top]['value'])} balanced, "
             f"{pct(biased[top]['value'])} Census-shaped; the region is {pct(area[top])} of the crop)")
     text += (", which is also where they look most per unit of area." if dense == top else
-             f". Per unit of area they look most at {_region_name(dense)}: {pct(fair[dense]['value'])} and "
+             f". Per unit of area they look most at the {dense}: {pct(fair[dense]['value'])} and "
              f"{pct(biased[dense]['value'])} of the map on {pct(area[dense])} of the crop.")
     return Finding(text, {"top": fair[top]["value"], "dense": fair[dense]["value"]})
 
@@ -371,7 +367,7 @@ def pair_regions_finding(regions: Mapping, key: str = "gradcam/logit", shown: in
         text = (f"On the same test faces, the data cannot tell the two race models' Grad-CAM (race logit) apart in "
                 f"any of the {tested} race × region comparisons ({level_text()} paired intervals).")
         return Finding(text, {"found": 0, "tested": tested})
-    parts = [f"{'more' if d['difference'] > 0 else 'less'} of its map on {_region_name(d['region'])} of {d['race']} "
+    parts = [f"{'more' if d['difference'] > 0 else 'less'} of its map on the {d['region']} of {d['race']} "
              f"faces ({points(d['difference'])}, interval {points(d['low'])} to {points(d['high'])})".replace(
                  " points to", " to") for d in found[:shown]]
     text = (f"On the same test faces, the balanced race model puts {_join(parts)} than the Census-shaped one "
@@ -391,34 +387,33 @@ def _by_chance(tested: int) -> str:
     return f"about {expected:.0f}" if expected >= 1 else "fewer than one"
 
 
+def _failed(faith: Mapping, model: str, method: str = "gradcam") -> list[str]:
+    """The faithfulness tests ("deletion", "insertion") a method did not pass on a model."""
+    tests = faith["faithfulness"][model]["methods"][method]["vs_random"]
+    return [name for name, test in tests.items() if not test["passed"]]
+
+
+def _faces(faith: Mapping) -> int:
+    return next(iter(faith["faithfulness"].values()))["faces"]
+
+
 def faithfulness_finding(faith: Mapping, titles: Mapping[str, str], pair: list[str]) -> Finding:
     """Which methods beat random maps on both tests, per model, with paired intervals (explain_faithfulness)."""
-    results = faith["faithfulness"]
-    passed = {(model, method): all(t["passed"] for t in m["vs_random"].values())
-              for model, r in results.items() for method, m in r["methods"].items() if "vs_random" in m}
-    gradcam = {model: results[model]["methods"]["gradcam"]["vs_random"] for model in pair}
-    verdicts = []
-    for model, tests in gradcam.items():
-        failed = [name for name, t in tests.items() if not t["passed"]]
-        verdicts.append(f"`{model}`: " + ("passes both" if not failed else f"fails {_join(failed)}"))
-    n = next(iter(results.values()))["faces"]
-    text = (f"On {count(n)} test faces per model, {sum(passed.values())} of {len(passed)} method and model pairs beat "
-            f"random maps on both deletion and insertion ({level_text()} paired intervals). {titles['gradcam']} on "
-            f"the race models: {'; '.join(verdicts)}.")
+    passed = {(model, method): not _failed(faith, model, method)
+              for model, r in faith["faithfulness"].items() for method, m in r["methods"].items() if "vs_random" in m}
+    verdicts = [f"`{model}`: " + (f"fails {_join(failed)}" if (failed := _failed(faith, model)) else "passes both")
+                for model in pair]
+    text = (f"On {count(_faces(faith))} test faces per model, {sum(passed.values())} of {len(passed)} method and model "
+            f"pairs beat random maps on both deletion and insertion ({level_text()} paired intervals). "
+            f"{titles['gradcam']} on the race models: {'; '.join(verdicts)}.")
     return Finding(text, {"passed": sum(passed.values()), "pairs": len(passed)})
 
 
 def gradcam_caption(faith: Mapping, pair: list[str]) -> Finding:
     """The Try-it page's word on its Grad-CAM maps, from the same file as page 07 (plain text: it sits in HTML)."""
-    results = faith["faithfulness"]
-    n = next(iter(results.values()))["faces"]
-    parts = []
-    for model in pair:
-        tests = results[model]["methods"]["gradcam"]["vs_random"]
-        failed = [name for name, t in tests.items() if not t["passed"]]
-        parts.append(f"for {model} they beat random maps on both deletion and insertion" if not failed else
-                     f"for {model} they do no better than random maps on {_join(failed)}")
-    text = f"How far these maps can be trusted, measured on {count(n)} test faces: {'; '.join(parts)}."
+    parts = [f"for {model} they do no better than random maps on {_join(failed)}" if (failed := _failed(faith, model))
+             else f"for {model} they beat random maps on both deletion and insertion" for model in pair]
+    text = f"How far these maps can be trusted, measured on {count(_faces(faith))} test faces: {'; '.join(parts)}."
     return Finding(text, {})
 
 

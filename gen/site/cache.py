@@ -19,12 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-import gen.plotting  # noqa: F401  (imported so that its source file keys every unit)
+from gen import plotting  # the drawing code every unit shares (style, saving, phone variants)
 from gen.hashing import file_digest, value_digest
 from gen.site.context import PRODUCERS, MissingDataError, shown_path
 from gen.site.render import sync_files
-
-SHARED = "gen.plotting"  # the drawing code every unit shares (figure style, saving, phone variants)
 
 
 def require(path: Path) -> Path:
@@ -66,7 +64,8 @@ class Unit:
 def cached_unit(unit: Unit, models_dir: Path, cache_dir: Path) -> tuple[Path, bool]:
     """The folder holding `unit`'s outputs for its current inputs, drawing them only on a cache miss."""
     inputs = unit.inputs(models_dir)
-    code = value_digest(*(file_digest(Path(sys.modules[module].__file__)) for module in (unit.draw.__module__, SHARED)))
+    modules = (sys.modules[unit.draw.__module__], plotting)
+    code = value_digest(*(file_digest(Path(module.__file__)) for module in modules))
     key = value_digest(unit.name, code, {k: file_digest(p) for k, p in inputs.items()})
     folder = Path(cache_dir) / f"{unit.name}-{key}"
     if folder.is_dir():

@@ -198,15 +198,18 @@ def pct(value: Any, digits: int = 1) -> str:
 
 def pp(value: Any, digits: int = 1, signed: bool = True) -> str:
     """A difference of two fractions in percentage points: -0.123 -> '−12.3 points' (signed=False: '12.3 points')."""
+    return f"{_points(value, digits, signed, 'pp')} points"
+
+
+def _points(value: Any, digits: int, signed: bool, name: str) -> str:
     sign = "+" if signed else ""
-    return f"{_check_number(value, 'pp') * 100:{sign}.{digits}f} points".replace("-", "−")
+    return f"{_check_number(value, name) * 100:{sign}.{digits}f}".replace("-", "−")
 
 
 def pp_range(value: Mapping[str, Any], digits: int = 1) -> str:
     """A difference of fractions with its interval, in points: {difference, low, high} -> '+4.0 (+1.0 to +7.0)'."""
-    def signed(v: Any) -> str:
-        return f"{_check_number(v, 'pp_range') * 100:+.{digits}f}".replace("-", "−")
-    return f"{signed(value['difference'])} ({signed(value['low'])} to {signed(value['high'])})"
+    low, mid, high = (_points(value[k], digits, True, "pp_range") for k in ("low", "difference", "high"))
+    return f"{mid} ({low} to {high})"
 
 
 def ratio(value: Any, digits: int = 2) -> str:

@@ -26,9 +26,8 @@ RACE_COLOURS = dict(zip(RACES, ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#81
 FACE_SIDE = 128  # px of each slider picture (the mean faces are 64 px: doubled for a crisp display)
 
 
-def dose_label(dose: float) -> str:
-    """The file-name form of a dose: 0.25 -> "0.25" (the page builds the same names)."""
-    return f"{dose:.2f}"
+def _enlarged(face: np.ndarray, side: int) -> np.ndarray:
+    return np.asarray(Image.fromarray(face).resize((side, side), Image.BICUBIC))
 
 
 def draw_dose_recall(dose: dict, path: Path) -> None:
@@ -57,17 +56,16 @@ def write_dose_maps(maps: dict[str, np.ndarray], faces: dict[str, np.ndarray], o
     stack = np.stack([maps[key] for key in sorted(maps)])  # (doses, races, h, w)
     normalised, _ = display.normalise(stack.reshape(-1, *stack.shape[2:]), scale="shared")
     normalised = normalised.reshape(stack.shape)
+    enlarged = [_enlarged(faces[race], FACE_SIDE) for race in RACES]
     for d, key in enumerate(sorted(maps)):
         for r, race in enumerate(RACES):
-            face = np.asarray(Image.fromarray(faces[race]).resize((FACE_SIDE, FACE_SIDE),
-                                                                          Image.BICUBIC))
-            display.save_picture(display.overlay(face, normalised[d, r]), out / f"dose-{key}-{race}.webp")
+            display.save_picture(display.overlay(enlarged[r], normalised[d, r]), out / f"dose-{key}-{race}.webp")
 
 
 def write_regions_picture(faces: dict[str, np.ndarray], landmarks68: np.ndarray, out: Path, side: int = 256) -> None:
     """The regions over the mean training face: each region tinted in its colour, so its outline shows."""
     masks = region_masks(landmarks68, side)
-    face = np.asarray(Image.fromarray(faces["all"]).resize((side, side), Image.BICUBIC), np.float32)
+    face = _enlarged(faces["all"], side).astype(np.float32)
     colours = np.array([[int(REGION_COLOURS[r][i:i + 2], 16) for i in (1, 3, 5)] for r in REGIONS], np.float32)
     tint = np.einsum("rhw,rc->hwc", masks.astype(np.float32), colours)
     display.save_picture((0.55 * face + 0.45 * tint).round().astype(np.uint8), out / "regions.webp")
