@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 
 from gen.config import MODELS_DIR
 from gen.face.align import Similarity, aligned_crop, alignment, five_points, template_points
+from gen.face.template import spread
 
 TEMPLATE = json.loads((MODELS_DIR / "analysis" / "face_template.json").read_text())
 CASES = [Similarity(0.5, 0.0, 300.0, 120.0),  # (a, b, tx, ty): photo -> crop, i.e. faces at several scales and turns
@@ -20,11 +21,26 @@ CASES = [Similarity(0.5, 0.0, 300.0, 120.0),  # (a, b, tx, ty): photo -> crop, i
 
 def test_the_template_records_what_it_averages() -> None:
     assert TEMPLATE["faces"] >= 1000 and TEMPLATE["faces"] <= TEMPLATE["faces_tried"]
-    mean, std = np.array(TEMPLATE["mean"]), np.array(TEMPLATE["std"])
-    assert mean.shape == (5, 2) and std.shape == (5, 2) and (std > 0).all()
-    left, right, nose, mouth_left, mouth_right = mean
+    median, std = np.array(TEMPLATE["median"]), np.array(TEMPLATE["std"])
+    assert median.shape == (5, 2) and std.shape == (5, 2) and (std > 0).all()
+    left, right, nose, mouth_left, mouth_right = median
     assert left[0] < nose[0] < right[0] and mouth_left[0] < mouth_right[0]  # image left to right
     assert max(left[1], right[1]) < nose[1] < min(mouth_left[1], mouth_right[1])  # eyes, nose, mouth downwards
+
+
+def test_the_target_is_the_median_spread_by_the_scale_chosen_on_validation() -> None:
+    search = TEMPLATE["scale_search"]
+    assert search["split"] == "val" and search["faces"] >= 0.9 * search["faces_tried"] >= 400
+    kept = {scale: np.mean(list(search["top1_kept"][f"{scale:g}"].values())) for scale in search["scales"]}
+    assert search["chosen"] == max(kept, key=kept.get)
+    assert np.allclose(TEMPLATE["target"], spread(np.array(TEMPLATE["median"]), search["chosen"]), atol=1e-5)
+
+
+def test_spread_scales_about_the_centre() -> None:
+    points = np.array([[0.0, 0.0], [2.0, 0.0], [1.0, 3.0]])
+    moved = spread(points, 1.5)
+    assert np.allclose(moved.mean(0), points.mean(0))
+    assert np.allclose(moved - moved.mean(0), 1.5 * (points - points.mean(0)))
 
 
 @pytest.mark.parametrize("known", CASES)

@@ -2,9 +2,9 @@
 
 Five points per face, each the mean of a group of the 68 landmarks (the groups are stored in the template:
 the two eye centres, the nose tip, the two mouth corners); the least-squares similarity transform (rotation,
-uniform scale, shift; Umeyama's closed form) that maps them onto the template's mean points, measured on
-UTKFace training faces by `python -m gen face-template`; the crop is the template's square (its side is the
-UTKFace crop side), resampled bilinearly.
+uniform scale, shift; Umeyama's closed form) that maps them onto the template's target points (the median
+over UTKFace training faces, spread by a scale chosen on validation faces: `python -m gen face-template`);
+the crop is the template's square (its side is the UTKFace crop side), resampled bilinearly.
 """
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ def similarity(source: np.ndarray, target: np.ndarray) -> Similarity:
 
 
 def template_points(template: dict, side: float | None = None) -> np.ndarray:
-    """The template's five points in pixels of a crop of `side` (default: the template's crop side)."""
-    return np.asarray(template["mean"], np.float64) * float(side or template["crop_side"])
+    """The template's five target points in pixels of a crop of `side` (default: the template's crop side)."""
+    return np.asarray(template["target"], np.float64) * float(side or template["crop_side"])
 
 
 def alignment(landmarks5: np.ndarray, template: dict) -> Similarity:

@@ -2,8 +2,8 @@
 // the training faces. The alignment rule is the one gen/face/align.py uses in Python: five points (the
 // two eye centres, the nose tip, the two mouth corners, each the mean of the landmark indices the
 // template names), a least-squares similarity transform (rotation, uniform scale, shift; Umeyama 1991)
-// onto the template measured on UTKFace training faces (models/analysis/face_template.json), then the
-// crop of the template's side.
+// onto the template's target points (the median over UTKFace training faces, spread by a scale chosen on
+// validation faces: models/analysis/face_template.json), then the crop of the template's side.
 
 /* global tf */
 
@@ -50,9 +50,9 @@ export function invert({ a, b, tx, ty }) {
   return { a: ia, b: ib, tx: -(ia * tx - ib * ty), ty: -(ib * tx + ia * ty) };
 }
 
-/** The template's five points in pixels of a crop of `side` (they are stored as fractions of the side). */
+/** The template's five target points in pixels of a crop of `side` (stored as fractions of the side). */
 export function templatePoints(template, side = template.crop_side) {
-  return template.mean.map(([x, y]) => [x * side, y * side]);
+  return template.target.map(([x, y]) => [x * side, y * side]);
 }
 
 /** Photo -> aligned crop pixels (side = the template's crop side) for one detected face. */

@@ -236,7 +236,7 @@ class TryIt {
       ? ` ${this.faces.length} faces were found; face ${i + 1}, the ${i ? 'one you chose' : 'largest'}, is shown. Pick another below the photo.`
       : '';
     this.show(source, { x: margin, y: margin, side },
-      `Face found and aligned like the training faces (eyes, nose and mouth moved onto their average place).${several}`);
+      `Face found and aligned: eyes, nose and mouth moved to where they sit in the training faces.${several}`);
   }
 
   showFaces() {
