@@ -189,7 +189,7 @@ def prototype_mosaic(title: str, labels: list[str], cells: list[list[tuple[str, 
     rows_per_group = -(-len(cells[0]) // columns)
     row_h = (header_px if rows_per_group > 1 else 0) + answer_px + 2 * face_px + 2 * pad
     group_h = row_h * rows_per_group + 2 * pad
-    top = 6 + line_px * len(title_lines) + (header_px if rows_per_group == 1 else 4)
+    top = 10 + line_px * len(title_lines) + (header_px if rows_per_group == 1 else 0)
     canvas = np.full((top + group_h * len(labels), width, 3), 255, np.uint8)
     texts = [(4, 4, "\n".join(title_lines), "#222222", 8.5, "top", "left")]
     for g, (label, group) in enumerate(zip(labels, cells)):
