@@ -22,8 +22,4 @@ export default [
       'max-len': ['error', { code: 140, ignoreStrings: true, ignoreTemplateLiterals: true }],
     },
   },
-  {
-    files: ['assets/javascripts/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { ...globals.browser, MathJax: 'writable' } },
-  },
 ];

@@ -93,7 +93,7 @@ def test_every_loaded_file_exists_and_is_local(built_site):
 def test_no_reference_to_another_host_except_reader_links(built_site):
     """HTML attributes and inline code, CSS url()/@import and the site's own scripts name no other host.
 
-    Third-party minified libraries (Material, lunr, TF.js, MathJax) mention URLs in licence comments and
+    Third-party minified libraries (Material, lunr, TF.js) mention URLs in licence comments and
     error messages; that they request nothing is checked in Chromium by test_site_browser.
     """
     found = []
@@ -113,12 +113,19 @@ def test_no_reference_to_another_host_except_reader_links(built_site):
     assert found == []
 
 
-def test_mathjax_is_served_with_the_fonts_it_names(built_site):
-    mathjax = built_site.site_dir / "vendor" / "mathjax"
-    component = (mathjax / "tex-mml-chtml.js").read_text()
-    fonts = list((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
-    assert fonts and all(font.name in component for font in fonts)
-    assert "MathJax_Math-Italic.woff" in {font.name for font in fonts}
+def test_formulas_are_svg_drawn_at_build_time(built_site):
+    """Every formula arithmatex marked holds an SVG named by its TeX; no page loads MathJax, none ships."""
+    formula = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+    found = {}
+    for page in page_files(built_site):
+        text = page.read_text()
+        assert not re.search(r"<(script|link)\b[^>]*mathjax", text, re.I), f"{page.name} loads MathJax"
+        found[page] = [match.group(2) for match in formula.finditer(text)]
+    drawn = [inner for inners in found.values() for inner in inners]
+    assert len(drawn) > 10, "the check is not vacuous"
+    assert all(re.match(r'<svg aria-label="[^"]+" [^>]*role="img"', inner) for inner in drawn)
+    assert not any("\\(" in inner or "\\[" in inner for inner in drawn), "TeX left undrawn"
+    assert not list(built_site.site_dir.rglob("*mathjax*"))
 
 
 def test_failed_build_keeps_the_previous_site(built_site, tmp_path):

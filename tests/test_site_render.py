@@ -47,7 +47,7 @@ def test_pages_render_with_numbers_from_the_context(site):
     assert (site["docs"] / "01-why.md").read_text() == "# Why\nA partial.\n\n"
     assert not (site["docs"] / "_note.md").exists()
     assert (site["docs"] / "assets" / "extra.css").exists()
-    assert (site["docs"] / "vendor" / "mathjax" / "tex-mml-chtml.js").exists()
+    assert (site["docs"] / "vendor" / "tfjs" / "tf.min.js").exists()
     assert _render(site) == [], "an unchanged render rewrites nothing"
 
 
@@ -108,15 +108,13 @@ def test_sync_copies_only_changed_files(tmp_path):
     assert copied.read_text() == "one"
 
 
-def test_vendor_files_cover_tfjs_wasm_and_mathjax_parts():
+def test_vendor_files_cover_tfjs_and_wasm_but_not_mathjax():
     files = vendor_files()
     assert "tfjs/tf.min.js" in files and "tfjs-backend-wasm/tf-backend-wasm.min.js" in files
     assert {"tfjs-backend-wasm/tfjs-backend-wasm.wasm", "tfjs-backend-wasm/tfjs-backend-wasm-simd.wasm",
             "tfjs-backend-wasm/tfjs-backend-wasm-threaded-simd.wasm"} <= files.keys()
-    fonts = {name.rsplit("/", 1)[1] for name in files if name.startswith("mathjax/output/chtml/fonts/woff-v2/")}
-    assert "MathJax_Main-Regular.woff" in fonts and "MathJax_Math-Italic.woff" in fonts
-    # Only what the component names: it never asks for MathJax_Math-Regular, nor for extensions by file name.
-    assert "MathJax_Math-Regular.woff" not in fonts and "mathjax/input/tex/extensions/cancel.js" not in files
+    # Formulas are SVG drawn at build time (gen/site/formulas.py): no browser needs MathJax.
+    assert not any("mathjax" in name.lower() for name in files)
 
 
 def test_number_formats():

@@ -6,6 +6,7 @@ its input files or this file changes, so an unchanged build draws nothing.
 """
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from gen.age.paths import PROTOTYPES, RANGES, THUMBNAILS, analysis_dir
 from gen.config import CACHE_DIR, MODELS_DIR, RACES, ROOT
 from gen.data.samples import MANIFEST_NAME, SAMPLES_DIR, read_samples
 from gen.pipeline import BuildContext
-from gen.plotting import pyplot, save_figure
+from gen.plotting import narrow_path, pyplot, save_figure
 from gen.site.cache import Unit
 from gen.site.cache import make_figures as make_area_figures
 from gen.site.context import MissingDataError, load_json, shown_path
@@ -24,8 +25,11 @@ from gen.site.context import MissingDataError, load_json, shown_path
 AREA = "age"
 RULES = {"baseline_raw": ("sum to 90% (raw)", "#9a9a9a"), "conformal": ("conformal", "#3b6ea8"),
          "mondrian_race": ("conformal per race", "#c4512b")}
-ROLE_COLUMNS = (("prototypes", "MMD\nprototype"), ("criticisms", "MMD\ncriticism"),
-                ("simple_prototype", "most\nconfident"), ("simple_criticism", "largest\nerror"))
+# A group's picks, in order: the typical ones (MMD-critic's prototypes, the simple rule's most confident face),
+# then the atypical ones. On a phone (PHONE_COLUMNS to a row) each kind gets its own row.
+ROLE_COLUMNS = (("prototypes", "MMD prototypes"), ("simple_prototype", "most confident"),
+                ("criticisms", "MMD criticisms"), ("simple_criticism", "largest error"))
+PHONE_COLUMNS = 4  # 4 faces and the row labels: 344 px, inside a 350 px phone column at 1 px per pixel
 MOSAIC_DPI = 96  # one image pixel per thumbnail pixel in the saved mosaic
 
 
@@ -135,55 +139,101 @@ def decode_cam(rows: list[str]) -> np.ndarray:
 
 
 def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
-    """One mosaic per model: per group, MMD-critic's prototypes and criticisms, then the simple rule's
-    two picks; each face above its Grad-CAM for the model's prediction.
-
-    Drawn as one image with text on top rather than one axes per face: hundreds of axes take tens of
-    seconds to lay out, one image a second."""
+    """One mosaic per model, and its phone variant: per group, MMD-critic's prototypes and the simple rule's
+    most confident face, then MMD-critic's criticisms and the simple rule's largest error; each face above
+    its Grad-CAM for the model's prediction. Both come from `prototype_mosaic`: the wide one puts a group's
+    picks in one row, the phone one in rows of PHONE_COLUMNS (typical picks, then atypical ones)."""
     from gen.site.display import overlay  # imports the explain package (TensorFlow): only on a redraw
     document = load_json(inputs["prototypes"])
-    faces = document["faces"]
     plt = pyplot()
-    face_px, pad, title_px, left, top = 64, 8, 14, 64, 62  # top: a two-line title, then two-line headers
     for name, result in document["models"].items():
         groups = list(result["groups"].items())
         if not groups:
             raise MissingDataError(f"prototypes.json has no group with enough test faces for {name}")
+        first = groups[0][1]  # every group has the first's number of picks of each kind (missing ones blank)
         columns = [(role, k, title) for role, title in ROLE_COLUMNS
-                   for k in range(len(groups[0][1][role]) if isinstance(groups[0][1][role], list) else 1)]
-        cell_w, group_h = face_px + pad, title_px + 2 * face_px + 3 * pad
-        canvas = np.full((top + group_h * len(groups), left + cell_w * len(columns), 3), 255, np.uint8)
-        texts = []
-        for c, (_, _, title) in enumerate(columns):
-            texts.append((left + c * cell_w + face_px / 2, top - 4, title, "#222222", 8.5, "bottom"))
-        for g, (label, group) in enumerate(groups):
-            y = top + g * group_h + title_px
-            texts.append((left - 6, y + face_px, label, "#222222", 9, "center"))
-            for c, (role, k, _) in enumerate(columns):
-                value = group[role]
-                entry = value[k] if isinstance(value, list) else value
+                   for k in range(len(first[role]) if isinstance(first[role], list) else 1)]
+        cells = [[(title, _pick(group, role, k)) for role, k, title in columns] for _, group in groups]
+
+        def picture(entry: dict) -> tuple[np.ndarray, np.ndarray]:
+            face = np.asarray(Image.open(inputs[document["faces"][entry["face"]]["thumbnail"]]).convert("RGB"))
+            return face, overlay(face, decode_cam(entry["cam"]))
+        title = (f"{name}, by true {result['group_by']}: above each face the model's answer and confidence (green "
+                 "right, red wrong); below it, Grad-CAM")
+        wide, phone = (prototype_mosaic(title, [label for label, _ in groups], cells, picture, per_row)
+                       for per_row in (len(columns), PHONE_COLUMNS))
+        path = out / f"prototypes_{name}.webp"
+        for figure, saved in ((wide, path), (phone, narrow_path(path))):
+            # each time (pyplot() resets the charts' dpi); no margin: the canvas has its own white edges
+            with plt.rc_context({"savefig.dpi": MOSAIC_DPI, "savefig.pad_inches": 0}):
+                save_figure(figure, saved)
+
+
+def _pick(group: dict, role: str, k: int) -> dict | None:
+    value = group[role]
+    return (value[k] if k < len(value) else None) if isinstance(value, list) else value
+
+
+def prototype_mosaic(title: str, labels: list[str], cells: list[list[tuple[str, dict | None]]],
+                     picture: Callable[[dict], tuple[np.ndarray, np.ndarray]], columns: int):
+    """One figure of a mosaic whose rows are groups (`labels`), each of the group's `cells` (column title, pick)
+    a face above its Grad-CAM, laid out `columns` to a row: a group with more cells takes several rows, and
+    then every row carries its own column titles (a title spans the columns of one kind of pick).
+
+    Drawn as one image with text on top rather than one axes per face: hundreds of axes take tens of seconds
+    to lay out, one image a second. All text is at least 8.5 pt at MOSAIC_DPI (11 CSS px on a phone)."""
+    face_px, pad, answer_px, header_px, label_px, line_px = 64, 8, 14, 28, 56, 13
+    cell_w = face_px + pad
+    width = label_px + cell_w * columns
+    title_lines = textwrap.wrap(title, int((width - 8) / 7))  # 8.5 pt DejaVu Sans: 6.5 px a character or less
+    rows_per_group = -(-len(cells[0]) // columns)
+    row_h = (header_px if rows_per_group > 1 else 0) + answer_px + 2 * face_px + 2 * pad
+    group_h = row_h * rows_per_group + 2 * pad
+    top = 10 + line_px * len(title_lines) + (header_px if rows_per_group == 1 else 0)
+    canvas = np.full((top + group_h * len(labels), width, 3), 255, np.uint8)
+    texts = [(4, 4, "\n".join(title_lines), "#222222", 8.5, "top", "left")]
+    for g, (label, group) in enumerate(zip(labels, cells)):
+        group_top = top + g * group_h
+        if g:  # a thin rule between groups, so a group's rows read as one
+            canvas[group_top - 3 * pad // 2 - 1:group_top - 3 * pad // 2 + 1, pad:width - pad] = 200
+        texts.append((label_px - 6, group_top + (row_h * rows_per_group - pad) / 2, label, "#222222", 9, "center",
+                      "right"))
+        for r in range(rows_per_group):
+            row = group[r * columns:(r + 1) * columns]
+            y = group_top + r * row_h + (header_px if rows_per_group > 1 else 0) + answer_px
+            if rows_per_group > 1 or g == 0:  # column titles, each spanning its run of one kind of pick
+                for start, run in _runs([column_title for column_title, _ in row]):
+                    texts.append((label_px + (start + run[1] / 2) * cell_w - pad / 2, y - answer_px - 2,
+                                  run[0] if run[1] > 1 else run[0].replace(" ", "\n", 1), "#222222", 8.5, "bottom",
+                                  "center"))
+            for c, (_, entry) in enumerate(row):
                 if entry is None:
                     continue
-                x = left + c * cell_w
-                face = np.asarray(Image.open(inputs[faces[entry["face"]]["thumbnail"]]).convert("RGB"))
+                x = label_px + c * cell_w
+                face, heat = picture(entry)
                 canvas[y:y + face_px, x:x + face_px] = face
-                canvas[y + face_px + pad:y + 2 * face_px + pad, x:x + face_px] = overlay(face, decode_cam(entry["cam"]))
+                canvas[y + face_px + pad:y + 2 * face_px + pad, x:x + face_px] = heat
                 texts.append((x + face_px / 2, y - 2, f"{entry['prediction']} {entry['confidence']:.2f}",
-                              "#1b7f79" if entry["correct"] else "#c4512b", 8.5, "bottom"))
-        height, width = canvas.shape[:2]
-        figure = plt.figure(figsize=(width / MOSAIC_DPI, height / MOSAIC_DPI), dpi=MOSAIC_DPI)
-        ax = figure.add_axes((0, 0, 1, 1))
-        ax.imshow(canvas, interpolation="nearest")
-        for x, y, text, color, size, va in texts:
-            ha = "right" if x < left else "center"
-            ax.text(x, y, text, color=color, fontsize=size, ha=ha, va=va, linespacing=0.9)
-        ax.axis("off")
-        ax.text(4, 4, f"{name}: true {result['group_by']} per row; above each face the model's\nanswer and "
-                "confidence (green right, red wrong); below it, Grad-CAM", fontsize=8.5, va="top", ha="left",
-                linespacing=1.1)
-        with plt.rc_context({"savefig.dpi": MOSAIC_DPI}):
-            save_figure(figure, out / f"prototypes_{name}.webp")
-        plt.close(figure)
+                              "#1b7f79" if entry["correct"] else "#c4512b", 8.5, "bottom", "center"))
+    plt = pyplot()
+    figure = plt.figure(figsize=(width / MOSAIC_DPI, canvas.shape[0] / MOSAIC_DPI), dpi=MOSAIC_DPI)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.imshow(canvas, interpolation="nearest")
+    for x, y, text, color, size, va, ha in texts:
+        ax.text(x, y, text, color=color, fontsize=size, ha=ha, va=va, linespacing=1.0)
+    ax.axis("off")
+    return figure
+
+
+def _runs(titles: list[str]) -> list[tuple[int, tuple[str, int]]]:
+    """(first index, (title, length)) of each run of equal titles, e.g. three "MMD prototype" columns."""
+    runs: list[tuple[int, tuple[str, int]]] = []
+    for index, title in enumerate(titles):
+        if runs and runs[-1][1][0] == title:
+            runs[-1] = (runs[-1][0], (title, runs[-1][1][1] + 1))
+        else:
+            runs.append((index, (title, 1)))
+    return runs
 
 
 UNITS = (

@@ -40,7 +40,7 @@ def _published_stamp(site_dir: Path, cache_dir: Path) -> Path:
 
 def _publish_key(docs_dir: Path, config_file: Path) -> str:
     versions = [package_metadata.version(name) for name in ("mkdocs", "mkdocs-material", "pymdown-extensions")]
-    hooks = [Path(__file__).with_name(name) for name in ("mkdocs_hooks.py", "weight.py")]
+    hooks = [Path(__file__).with_name(name) for name in ("mkdocs_hooks.py", "weight.py", "formulas.py", "tex2svg.cjs")]
     return value_digest(tree_digest(docs_dir), file_digest(config_file), versions, [file_digest(h) for h in hooks],
                         deployment())
 

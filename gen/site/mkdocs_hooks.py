@@ -1,7 +1,8 @@
-"""MkDocs hooks (mkdocs.yml `hooks:`): what the theme would ship that no reader needs, and MathJax per page.
+"""MkDocs hooks (mkdocs.yml `hooks:`): formulas drawn at build time, pictures sized for phones, and what the
+theme would ship that no reader needs.
 
-- MathJax (its config and the vendored component) is added only to pages that hold a formula
-  (pymdownx.arithmatex marks them with class "arithmatex"); a page without math loads none of it.
+- Formulas (pymdownx.arithmatex marks them with class "arithmatex") are drawn as SVG at build time, all of
+  the site's in one batch once every page's content is known (gen/site/formulas.py): no page loads MathJax.
 - After the build: the theme's source maps are deleted, and so are its search-language files when the
   site's search language is English (lunr needs none for English); then any file no page reaches
   (gen/site/weight.py) fails the build, naming the files, so the last good build/ stays in place.
@@ -14,15 +15,15 @@ import shutil
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
-from mkdocs.utils import get_relative_url
 from PIL import Image
 
 from gen.plotting import narrow_path
+from gen.site import formulas
 from gen.site.weight import unused_files
 
-MATHJAX_SCRIPTS = ("assets/javascripts/mathjax-config.js", "vendor/mathjax/tex-mml-chtml.js")
-MATH_MARKER = re.compile(r'class="arithmatex"')
-
+# This build's formulas: {page: its formulas} as pages are read, then {formula: SVG} once all are read.
+FOUND: dict[str, list[formulas.Formula]] = {}
+DRAWN: dict[formulas.Formula, str] = {}
 
 IMG = re.compile(r'<img\b([^>]*?)\s*/?>')
 PHONE_CONTENT = 350  # CSS px of text column on a 390 px phone
@@ -42,11 +43,16 @@ def _phone_width(path: Path) -> tuple[int, int, int]:
     return width, height, round(width * min(1.0, SMALLEST_TEXT_PX * 72 / (SMALLEST_TEXT_PT * float(dpi))))
 
 
+def on_pre_build(config) -> None:
+    FOUND.clear()
+    DRAWN.clear()
+
+
 def on_page_content(html: str, page, config, files) -> str:
-    """Every picture in a page: lazy-loaded, with its size (no layout jump), and on a phone never shrunk
-    below the scale at which its text stays readable. A chart with a phone variant (`<name>.narrow.<ext>`,
-    gen/plotting.py) becomes a <picture> that gives phones that variant; a picture still too wide scrolls
-    inside its own box."""
+    """Note the page's formulas (drawn in on_env). Every picture in a page: lazy-loaded, with its size (no
+    layout jump), and on a phone never shrunk below the scale at which its text stays readable. A chart with
+    a phone variant (`<name>.narrow.<ext>`, gen/plotting.py) becomes a <picture> that gives phones that
+    variant; a picture still too wide scrolls inside its own box."""
     def rewrite(match: re.Match) -> str:
         attributes = match.group(1)
         source = re.search(r'src="([^"]+)"', attributes)
@@ -73,16 +79,22 @@ def on_page_content(html: str, page, config, files) -> str:
         if phone:
             picture = f"<picture>{phone}{picture}</picture>"
         return f'<span class="figure-scroll">{picture}</span>' if style else picture
+    FOUND[page.file.src_uri] = formulas.find(html)
     return IMG.sub(rewrite, html)
 
 
+def on_env(env, config, files):
+    """Every page's content is known: draw all the site's formulas in one batch."""
+    try:
+        DRAWN.update(formulas.convert(formulas.pages_of(FOUND.items())))
+    except formulas.FormulaError as error:
+        raise PluginError(str(error)) from None
+    return env
+
+
 def on_post_page(output: str, page, config) -> str:
-    """Add the MathJax scripts before </body> on pages with math."""
-    if not MATH_MARKER.search(output):
-        return output
-    tags = "".join(f'<script src="{get_relative_url(path, page.url)}"></script>' for path in MATHJAX_SCRIPTS)
-    head, body_end, tail = output.rpartition("</body>")
-    return f"{head}{tags}{body_end}{tail}" if body_end else output + tags
+    """Each formula's element holds its SVG."""
+    return formulas.replace(output, DRAWN)
 
 
 def _search_languages(config) -> list[str]:

@@ -17,23 +17,16 @@ from gen.config import ROOT, SITE_SRC
 from gen.face.vendor import VendorError, face_api_files
 from gen.pipeline import BuildContext
 from gen.site.context import FILTERS, MissingDataError, SiteError, build_context, shown_path
-from gen.site.weight import TOKEN
 
 CONFIG_FILE = ROOT / "mkdocs.yml"
 NODE_MODULES = ROOT / "node_modules"
 
 # What the site loads from npm packages, copied into docs/vendor/ (the built site never uses a CDN).
-# MathJax: the combined TeX+MathML -> CommonHTML component (the first pattern) and, of its web fonts and
-# the TeX extensions its autoloader fetches on demand, only the files the component names (relative to
-# the component's own folder): MathJax cannot load a file it does not name, so the others are dead weight.
+# (MathJax is not among them: formulas are drawn as SVG at build time, gen/site/formulas.py.)
 VENDOR_FILES: dict[str, tuple[str, ...]] = {
     "tfjs": ("@tensorflow/tfjs/dist/tf.min.js",),
     "tfjs-backend-wasm": ("@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
                           "@tensorflow/tfjs-backend-wasm/dist/*.wasm"),
-}
-VENDOR_TREES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "mathjax": ("mathjax/es5", ("tex-mml-chtml.js", "output/chtml/fonts/woff-v2/*.woff",
-                                "input/tex/extensions/**/*.js")),
 }
 
 
@@ -129,7 +122,7 @@ def sync_files(files: dict[str, Path], target: Path) -> None:
 
 def vendor_files(node_modules: Path = NODE_MODULES) -> dict[str, Path]:
     """{path under docs/vendor/: file in node_modules} for every browser library file the site uses."""
-    if not (Path(node_modules) / "mathjax").is_dir():
+    if not (Path(node_modules) / "@tensorflow").is_dir():
         raise SiteError(f"{shown_path(node_modules)} lacks the browser libraries: run `npm ci` (or `make node`)")
     files: dict[str, Path] = {}
     for folder, patterns in VENDOR_FILES.items():
@@ -138,18 +131,6 @@ def vendor_files(node_modules: Path = NODE_MODULES) -> dict[str, Path]:
             if not matches:
                 raise SiteError(f"node_modules has no {pattern}: run `npm ci`")
             files.update({f"{folder}/{path.name}": path for path in matches})
-    for folder, (base, patterns) in VENDOR_TREES.items():
-        root = Path(node_modules) / base
-        named: set[str] = set()
-        for index, pattern in enumerate(patterns):
-            matches = sorted(root.glob(pattern))
-            if not matches:
-                raise SiteError(f"node_modules/{base} has no {pattern}: run `npm ci`")
-            if index == 0:
-                named = set(TOKEN.findall("".join(path.read_text(errors="replace") for path in matches)))
-            else:
-                matches = [path for path in matches if path.name in named]
-            files.update({f"{folder}/{path.relative_to(root)}": path for path in matches})
     try:  # the face detector of the Try-it page, bound to the vendored TF.js (gen/face/vendor.py)
         files.update(face_api_files(node_modules))
     except VendorError as error:
