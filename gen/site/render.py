@@ -17,6 +17,7 @@ from gen.config import ROOT, SITE_SRC
 from gen.face.vendor import VendorError, face_api_files
 from gen.pipeline import BuildContext
 from gen.site.context import FILTERS, MissingDataError, SiteError, build_context, shown_path
+from gen.site.source import sync_archive
 
 CONFIG_FILE = ROOT / "mkdocs.yml"
 NODE_MODULES = ROOT / "node_modules"
@@ -155,6 +156,7 @@ def render_site(docs_dir: Path, site_src: Path = SITE_SRC, config_file: Path = C
     assets = Path(site_src) / "assets"
     sync_files({str(p.relative_to(assets)): p for p in assets.rglob("*") if p.is_file()}, docs_dir / "assets")
     sync_files(vendor_files(node_modules), docs_dir / "vendor")
+    sync_archive(docs_dir, context["config"]["source_url"])
     return changed
 
 
