@@ -52,11 +52,37 @@ def restack(figure) -> bool:
             ax.set_ylabel(title, fontsize=8)
         figure.tight_layout()
         return True
+    # Stacked, a panel no longer sits under its column's title or beside its row's label: give it both.
+    place = {ax: (ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start) for ax in panels}
+    titles = {column: ax.get_title() for ax, (_, column) in place.items() if ax.get_title()}
+    labels = {row: ax.get_ylabel() for ax, (row, _) in place.items() if ax.get_ylabel()}
+    for ax, (row, column) in place.items():
+        if not ax.get_title() and column in titles:
+            ax.set_title(titles[column])
+        if not ax.get_ylabel() and row in labels:
+            ax.set_ylabel(labels[row])
+    # A legend outside its panel (beside or above it) would squeeze the stacked panels: it becomes a legend of
+    # the whole figure, placed with those below.
+    outside = {}
+    for ax in panels:
+        legend = ax.get_legend()
+        anchor = legend.get_bbox_to_anchor() if legend is not None else None
+        if anchor is not None and (anchor.x0 >= ax.bbox.x1 - 1 or anchor.y0 >= ax.bbox.y1 - 1):
+            outside.update(zip((text.get_text() for text in legend.get_texts()), legend.legend_handles))
+            legend.remove()
+    if outside:
+        figure.legend(list(outside.values()), list(outside))
     panel_height = max(NARROW_PANEL_MIN_INCHES, height / rows)
     figure.set_size_inches(NARROW_INCHES, panel_height * len(panels))
     grid = figure.add_gridspec(len(panels), 1)
     for index, ax in enumerate(panels):
         ax.set_subplotspec(grid[index])
+        ax.tick_params(labelleft=True, labelbottom=True)  # shared axes showed them on the outer panels only
+    for legend in list(figure.legends):  # a legend for the whole figure: one column above the stack
+        handles, labels = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
+        legend.remove()
+        figure.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=1, frameon=False,
+                      fontsize=8)
     figure.tight_layout()
     return True
 
@@ -68,8 +94,27 @@ def save_figure(figure, path: Path) -> None:
     A `.webp` path gets a lossy WebP (for figures of photos); anything else matplotlib's PNG."""
     _save(figure, path)
     if restack(figure):
+        fit_width(figure, NARROW_INCHES)
         _save(figure, narrow_path(path))
     pyplot().close(figure)
+
+
+def fit_width(figure, inches: float, tries: int = 4) -> None:
+    """Narrow `figure` until what savefig(bbox_inches="tight") writes (its tight box plus the padding on each
+    side) is at most `inches` wide: legends beside the axes and long titles would otherwise widen the saved
+    picture past the phone column. Titles wrap at the figure's edge; text keeps its size; the axes give up
+    the room."""
+    for text in [figure._suptitle, *(ax.title for ax in figure.axes)]:
+        if text is not None:
+            text.set_wrap(True)
+    pad = 2 * float(pyplot().rcParams["savefig.pad_inches"])
+    for _ in range(tries):
+        saved = figure.get_tightbbox(figure.canvas.get_renderer()).width + pad
+        width, height = figure.get_size_inches()
+        if saved <= inches or width - (saved - inches) < inches / 2:
+            return
+        figure.set_size_inches(width - (saved - inches) - 0.01, height)
+        figure.tight_layout()
 
 
 def _save(figure, path: Path) -> None:
