@@ -27,10 +27,11 @@ FACES = 1500  # training faces measured: the mean's standard error is then well 
 # score threshold, and the grey padding (a share of the longer side) tried, at the smaller padded input
 # size, when no face is found or a box touches the border (within `border` of the longer side). UTKFace's
 # tight crops need it: on 60 of them, one padded pass at 224 px found all 60; 416 px found 44 at 0.3.
+# A photo larger than `input_size` is shrunk to it before the first pass (the detector would shrink it anyway).
 # `refine_passes`: how often the page (face.js refineAlignment) finds the landmarks again in the aligned crop,
-# averaged with the mirrored crop's; on a sample pasted at known scales and turns, one pass brought the
-# aligned crop's corners from 3-5 px to about 1 px of where the original face puts them
-# (tests/test_browser_faces.py).
+# inside `refine_box` (where the detector puts a training face in its aligned crop; no detector runs then),
+# averaged with the mirrored crop's; on a sample pasted at known scales and turns, one pass brings the
+# aligned crop's corners to within about 1 px of where the original face puts them (tests/test_browser_faces.py).
 DETECTOR = {"input_size": 416, "padded_input_size": 224, "score_threshold": 0.3, "pad": 0.25, "pad_value": 128,
             "border": 0.02, "refine_passes": 1}
 # The five alignment points: the mean of these landmark indices of the 68-point (iBUG 300-W) scheme.
@@ -50,10 +51,28 @@ def settings() -> dict:
     return {"detector": DETECTOR, "groups": list(GROUPS.values())}
 
 
-def spread(points: np.ndarray, scale: float) -> np.ndarray:
-    """`points` (k, 2) moved away from (scale > 1) or towards their centre by `scale`."""
-    centre = points.mean(0)
+def spread(points: np.ndarray, scale: float, centre: np.ndarray | None = None) -> np.ndarray:
+    """`points` (k, 2) moved away from (scale > 1) or towards `centre` (default: their own) by `scale`."""
+    centre = points.mean(0) if centre is None else centre
     return centre + scale * (points - centre)
+
+
+def aligned_box(boxes: np.ndarray, points: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Where the detector puts a face in its aligned crop: each face's box (x, y, w, h) carried by the
+    similarity that maps its five points onto `target`, then the median (all in fractions of the side)."""
+    from gen.face.align import similarity
+    carried = []
+    for box, five in zip(boxes, points):
+        transform = similarity(five, target)
+        centre, size = transform.apply(box[:2] + box[2:] / 2), box[2:] * transform.scale
+        carried.append([*(centre - size / 2), *size])
+    return np.median(carried, axis=0)
+
+
+def box_spread(box: np.ndarray, scale: float, centre: np.ndarray) -> list[float]:
+    """`box` (x, y, w, h) as the target points spread by `scale` about `centre` carry it."""
+    corners = spread(np.array([box[:2], box[:2] + box[2:]]), scale, centre)
+    return np.round([*corners[0], *(corners[1] - corners[0])], 5).tolist()
 
 
 def _sample(indices: np.ndarray, faces: int, seed: int) -> np.ndarray:
@@ -68,7 +87,7 @@ def measure_template(data, faces: int = FACES, seed: int = SEED) -> dict:
     from gen.face.browser import FaceFinder
 
     chosen = _sample(data.split["train"], faces, seed)
-    points, points68, missed, several, started = [], [], [], 0, time.monotonic()
+    points, points68, boxes, missed, several, started = [], [], [], [], 0, time.monotonic()
     side = None
     with FaceFinder() as finder:
         for count, index in enumerate(chosen, 1):
@@ -87,6 +106,7 @@ def measure_template(data, faces: int = FACES, seed: int = SEED) -> dict:
                 continue
             several += len(found) > 1
             landmarks = np.asarray(found[0]["landmarks68"]) / side
+            boxes.append(np.asarray(found[0]["box"]) / side)
             points68.append(landmarks)
             points.append(five_points(landmarks, list(GROUPS.values())))
             if count % 250 == 0:
@@ -94,6 +114,7 @@ def measure_template(data, faces: int = FACES, seed: int = SEED) -> dict:
                       flush=True)
     points, points68 = np.array(points), np.array(points68)
     median = np.median(points, axis=0)
+    box = np.round(aligned_box(np.array(boxes), points, median), 5).tolist()
     residuals = np.array([np.linalg.norm(similarity(p, median).apply(p) - median, axis=1) for p in points])
     return {
         "what": "where five landmark points sit in UTKFace training crops, as fractions of the crop side; "
@@ -105,6 +126,8 @@ def measure_template(data, faces: int = FACES, seed: int = SEED) -> dict:
         "mirror": MIRROR,
         "median": np.round(median, 5).tolist(),
         "target": np.round(median, 5).tolist(),
+        "box_at_median": box,  # the detector's box, carried onto the median points
+        "refine_box": box,  # carried onto the target points: where the page finds the landmarks again
         "mean": np.round(points.mean(0), 5).tolist(),
         "std": np.round(points.std(0), 5).tolist(),
         "residual_after_fit": {"median": round(float(np.median(residuals)), 5),
@@ -176,8 +199,9 @@ def search_scale(data, template: dict, models_dir: Path = MODELS_DIR, faces: int
 def write_template(data, path: Path = TEMPLATE_FILE, faces: int = FACES, models_dir: Path = MODELS_DIR) -> dict:
     template = measure_template(data, faces)
     template["scale_search"] = search_scale(data, template, models_dir)
-    template["target"] = np.round(spread(np.asarray(template["median"]), template["scale_search"]["chosen"]),
-                                  5).tolist()
+    median, chosen = np.asarray(template["median"]), template["scale_search"]["chosen"]
+    template["target"] = np.round(spread(median, chosen), 5).tolist()
+    template["refine_box"] = box_spread(np.asarray(template["box_at_median"]), chosen, median.mean(0))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(template, indent=1) + "\n")
     print(f"[face-template] {template['faces']} of {template['faces_tried']} training faces measured, scale "

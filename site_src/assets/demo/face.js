@@ -3,7 +3,9 @@
 // two eye centres, the nose tip, the two mouth corners, each the mean of the landmark indices the
 // template names), a least-squares similarity transform (rotation, uniform scale, shift; Umeyama 1991)
 // onto the template's target points (the median over UTKFace training faces, spread by a scale chosen on
-// validation faces: models/analysis/face_template.json), then the crop of the template's side.
+// validation faces: models/analysis/face_template.json), then the crop of the template's side. The first
+// estimate comes from the landmarks the detector's pass finds; refineAlignment then finds them again in
+// the aligned crop, where the face sits where training faces sit, inside the template's box.
 
 /* global tf */
 
@@ -60,6 +62,18 @@ export function alignment(landmarks5, template) {
   return similarity(landmarks5, templatePoints(template));
 }
 
+/** The photo on a canvas: as it is, or shrunk by `scale` (< 1) with the browser's high-quality filter. */
+function photoCanvas({ width, height, data }, scale = 1) {
+  const image = new OffscreenCanvas(width, height);
+  image.getContext('2d').putImageData(new ImageData(data, width, height), 0, 0);
+  if (scale >= 1) return image;
+  const small = new OffscreenCanvas(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)));
+  const context = small.getContext('2d', { willReadFrequently: true });
+  context.imageSmoothingQuality = 'high';
+  context.drawImage(image, 0, 0, small.width, small.height);
+  return small;
+}
+
 async function detectOnce(faceapi, source, settings, pad, inputSize) {
   const { width, height, data } = source;
   const input = tf.tidy(() => {
@@ -79,6 +93,21 @@ async function detectOnce(faceapi, source, settings, pad, inputSize) {
   }
 }
 
+/** detectOnce on a photo larger than the detector's input, shrunk to it first (the detector would shrink it
+ * anyway, after copying it whole into a tensor); boxes and landmarks in the photo's own pixels. */
+async function detectShrunk(faceapi, source, settings) {
+  const scale = settings.input_size / Math.max(source.width, source.height);
+  if (scale >= 1) return detectOnce(faceapi, source, settings, 0, settings.input_size);
+  const canvas = photoCanvas(source, scale);
+  const small = { width: canvas.width, height: canvas.height,
+    data: canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data };
+  const [fx, fy] = [source.width / small.width, source.height / small.height];
+  const found = await detectOnce(faceapi, small, settings, 0, settings.input_size);
+  return found.map(({ box: [x, y, w, h], score, landmarks68 }) => ({
+    box: [x * fx, y * fy, w * fx, h * fy], score, landmarks68: landmarks68.map(([lx, ly]) => [lx * fx, ly * fy]),
+  }));
+}
+
 /**
  * Every face in an RGBA source {width, height, data}, largest first: {box: [x, y, w, h], score,
  * landmarks68, landmarks5}, in the photo's own pixels. The tiny detector misses many faces that fill
@@ -88,7 +117,7 @@ async function detectOnce(faceapi, source, settings, pad, inputSize) {
  */
 export async function detectFaces(faceapi, source, template, tight = false) {
   const settings = template.detector;
-  let faces = tight ? [] : await detectOnce(faceapi, source, settings, 0, settings.input_size);
+  let faces = tight ? [] : await detectShrunk(faceapi, source, settings);
   const margin = settings.border * Math.max(source.width, source.height);
   const touches = ([x, y, w, h]) => x < margin || y < margin || x + w > source.width - margin || y + h > source.height - margin;
   if (!faces.length || faces.some((face) => touches(face.box))) {
@@ -101,35 +130,46 @@ export async function detectFaces(faceapi, source, template, tight = false) {
     .map((face) => ({ ...face, landmarks5: fivePoints(face.landmarks68, template.groups) }));
 }
 
+/** The 68 landmarks of the face inside `box` [x, y, w, h] (whole pixels of `source`), with no detector. */
+async function landmarksInBox(faceapi, source, box) {
+  const input = tf.browser.fromPixels(new ImageData(source.data, source.width, source.height));
+  const [face] = await faceapi.extractFaceTensors(input, [new faceapi.Rect(...box)]);
+  input.dispose();
+  try {
+    const landmarks = await faceapi.nets.faceLandmark68TinyNet.detectLandmarks(face);
+    return landmarks.positions.map((p) => [p.x + box[0], p.y + box[1]]);
+  } finally {
+    face.dispose();
+  }
+}
+
 /**
- * Refine one face's alignment: warp the photo by the first estimate into the template's tight crop, find
- * the landmarks again there (upright and at the template's scale: the conditions the template was
- * measured in), map them back to the photo and estimate again. Returns {transform, landmarks5} (photo
- * pixels); `passes` times (the template's detector.refine_passes, default 1); the estimate so far when
- * a pass finds no face.
+ * Refine one face's alignment: warp the photo by the first estimate into the template's crop, find the
+ * landmarks again there (upright and at the template's scale: the conditions the template was measured in)
+ * inside the template's box (where the detector puts the face in an aligned crop, measured on the
+ * training faces: no detector needed), average them with the mirrored crop's, map them back to the photo
+ * and estimate again. Returns {transform, landmarks5} (photo pixels); `passes` times (the template's
+ * detector.refine_passes).
  */
-export async function refineAlignment(faceapi, photo, face, template, passes = template.detector.refine_passes ?? 1) {
+export async function refineAlignment(faceapi, photo, face, template, passes = template.detector.refine_passes) {
   let landmarks5 = face.landmarks5;
   let transform = alignment(landmarks5, template);
-  const centre = template.crop_side / 2;
-  const distance = ({ box: [x, y, w, h] }) => Math.hypot(x + w / 2 - centre, y + h / 2 - centre);
   const side = template.crop_side;
+  const [bx, by, bw, bh] = template.refine_box.map((v) => Math.round(v * side));
+  const margin = Math.max(0, -bx, -by, bx + bw - side, by + bh - side); // the box may reach past the crop
+  const box = [bx + margin, by + margin, bw, bh];
+  const full = side + 2 * margin;
+  const inCrop = (points) => fivePoints(points, template.groups).map(([x, y]) => [x - margin, y - margin]);
   for (let pass = 0; pass < passes; pass++) {
-    const crop = alignedSource(photo, transform, side, 0);
-    const again = (await detectFaces(faceapi, crop, template, true)).sort((p, q) => distance(p) - distance(q));
-    if (!again.length) break;
-    let points = again[0].landmarks5;
-    if (template.mirror) { // average with the mirrored crop's points, mirrored back (left and right swap)
-      const mirrored = (await detectFaces(faceapi, mirror(crop), template, true)).sort((p, q) => distance(p) - distance(q));
-      if (mirrored.length) {
-        points = points.map(([x, y], i) => {
-          const [mx, my] = mirrored[0].landmarks5[template.mirror[i]];
-          return [(x + side - mx) / 2, (y + my) / 2];
-        });
-      }
-    }
+    const crop = alignedSource(photo, transform, side, margin);
+    const points = inCrop(await landmarksInBox(faceapi, crop, box));
+    const mirrored = inCrop(await landmarksInBox(faceapi, mirror(crop), [full - box[0] - box[2], ...box.slice(1)]));
+    const averaged = points.map(([x, y], i) => { // the mirrored crop's points, mirrored back (left and right swap)
+      const [mx, my] = mirrored[template.mirror[i]];
+      return [(x + side - mx) / 2, (y + my) / 2];
+    });
     const back = invert(transform);
-    landmarks5 = points.map((point) => apply(back, point));
+    landmarks5 = averaged.map((point) => apply(back, point));
     transform = alignment(landmarks5, template);
   }
   return { transform, landmarks5 };
@@ -169,18 +209,8 @@ function mirror({ width, height, data }) {
  */
 export function alignedSource(photo, transform, side, margin, fill = 128) {
   const scale = Math.hypot(transform.a, transform.b);
-  let image = new OffscreenCanvas(photo.width, photo.height);
-  image.getContext('2d').putImageData(new ImageData(photo.data, photo.width, photo.height), 0, 0);
-  let [fx, fy] = [1, 1];
-  if (scale < 0.75) {
-    const w = Math.max(1, Math.round(photo.width * scale));
-    const h = Math.max(1, Math.round(photo.height * scale));
-    const small = new OffscreenCanvas(w, h);
-    const context = small.getContext('2d');
-    context.imageSmoothingQuality = 'high';
-    context.drawImage(image, 0, 0, w, h);
-    [image, fx, fy] = [small, w / photo.width, h / photo.height];
-  }
+  const image = photoCanvas(photo, scale < 0.75 ? scale : 1);
+  const [fx, fy] = [image.width / photo.width, image.height / photo.height];
   const full = side + 2 * margin;
   const canvas = new OffscreenCanvas(full, full);
   const context = canvas.getContext('2d', { willReadFrequently: true });
