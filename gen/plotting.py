@@ -61,28 +61,27 @@ def restack(figure) -> bool:
             ax.set_title(titles[column])
         if not ax.get_ylabel() and row in labels:
             ax.set_ylabel(labels[row])
-    # A legend outside its panel (beside or above it) would squeeze the stacked panels: it becomes a legend of
-    # the whole figure, placed with those below.
-    outside = {}
+    # Legends of the whole figure, and a panel's legend outside it (beside or above: it would squeeze the
+    # stacked panels), become one legend in one column above the stack.
+    above = list(figure.legends)
     for ax in panels:
         legend = ax.get_legend()
         anchor = legend.get_bbox_to_anchor() if legend is not None else None
         if anchor is not None and (anchor.x0 >= ax.bbox.x1 - 1 or anchor.y0 >= ax.bbox.y1 - 1):
-            outside.update(zip((text.get_text() for text in legend.get_texts()), legend.legend_handles))
-            legend.remove()
-    if outside:
-        figure.legend(list(outside.values()), list(outside))
+            above.append(legend)
+    entries = {text.get_text(): handle for legend in above
+               for text, handle in zip(legend.get_texts(), legend.legend_handles)}
+    for legend in above:
+        legend.remove()
     panel_height = max(NARROW_PANEL_MIN_INCHES, height / rows)
     figure.set_size_inches(NARROW_INCHES, panel_height * len(panels))
     grid = figure.add_gridspec(len(panels), 1)
     for index, ax in enumerate(panels):
         ax.set_subplotspec(grid[index])
         ax.tick_params(labelleft=True, labelbottom=True)  # shared axes showed them on the outer panels only
-    for legend in list(figure.legends):  # a legend for the whole figure: one column above the stack
-        handles, labels = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
-        legend.remove()
-        figure.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=1, frameon=False,
-                      fontsize=8)
+    if entries:
+        figure.legend(list(entries.values()), list(entries), loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=1,
+                      frameon=False, fontsize=8)
     figure.tight_layout()
     return True
 
@@ -104,9 +103,8 @@ def fit_width(figure, inches: float, tries: int = 4) -> None:
     side) is at most `inches` wide: legends beside the axes and long titles would otherwise widen the saved
     picture past the phone column. Titles wrap at the figure's edge; text keeps its size; the axes give up
     the room."""
-    for text in [figure._suptitle, *(ax.title for ax in figure.axes)]:
-        if text is not None:
-            text.set_wrap(True)
+    for ax in figure.axes:
+        ax.title.set_wrap(True)
     pad = 2 * float(pyplot().rcParams["savefig.pad_inches"])
     for _ in range(tries):
         saved = figure.get_tightbbox(figure.canvas.get_renderer()).width + pad

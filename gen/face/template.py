@@ -69,10 +69,13 @@ def aligned_box(boxes: np.ndarray, points: np.ndarray, target: np.ndarray) -> np
     return np.median(carried, axis=0)
 
 
-def box_spread(box: np.ndarray, scale: float, centre: np.ndarray) -> list[float]:
-    """`box` (x, y, w, h) as the target points spread by `scale` about `centre` carry it."""
-    corners = spread(np.array([box[:2], box[:2] + box[2:]]), scale, centre)
-    return np.round([*corners[0], *(corners[1] - corners[0])], 5).tolist()
+def scaled(template: dict, scale: float) -> dict:
+    """The alignment fields for `scale`: `target`, the median points spread by it about their centre, and
+    `refine_box`, the detector's box (measured at the median) as that spread carries it."""
+    median, box = np.asarray(template["median"]), np.asarray(template["box_at_median"])
+    corners = spread(np.array([box[:2], box[:2] + box[2:]]), scale, median.mean(0))
+    return {"target": np.round(spread(median, scale), 5).tolist(),
+            "refine_box": np.round([*corners[0], *(corners[1] - corners[0])], 5).tolist()}
 
 
 def _sample(indices: np.ndarray, faces: int, seed: int) -> np.ndarray:
@@ -114,7 +117,6 @@ def measure_template(data, faces: int = FACES, seed: int = SEED) -> dict:
                       flush=True)
     points, points68 = np.array(points), np.array(points68)
     median = np.median(points, axis=0)
-    box = np.round(aligned_box(np.array(boxes), points, median), 5).tolist()
     residuals = np.array([np.linalg.norm(similarity(p, median).apply(p) - median, axis=1) for p in points])
     return {
         "what": "where five landmark points sit in UTKFace training crops, as fractions of the crop side; "
@@ -125,9 +127,7 @@ def measure_template(data, faces: int = FACES, seed: int = SEED) -> dict:
         "groups": list(GROUPS.values()),
         "mirror": MIRROR,
         "median": np.round(median, 5).tolist(),
-        "target": np.round(median, 5).tolist(),
-        "box_at_median": box,  # the detector's box, carried onto the median points
-        "refine_box": box,  # carried onto the target points: where the page finds the landmarks again
+        "box_at_median": np.round(aligned_box(np.array(boxes), points, median), 5).tolist(),
         "mean": np.round(points.mean(0), 5).tolist(),
         "std": np.round(points.std(0), 5).tolist(),
         "residual_after_fit": {"median": round(float(np.median(residuals)), 5),
@@ -161,12 +161,12 @@ def search_scale(data, template: dict, models_dir: Path = MODELS_DIR, faces: int
 
     chosen = _sample(data.split["val"], faces, seed)
     side = template["crop_side"]
-    median = np.asarray(template["median"]) * side
+    at_median = {**template, **scaled(template, 1.0)}  # the page's pipeline before the scale is chosen
     found, started = [], time.monotonic()
     with FaceFinder() as finder:
         for count, index in enumerate(chosen, 1):
             path = Path(data.dataset.folder) / data.dataset.records[index].name
-            faces_found = finder.find(path.read_bytes(), template, refine=True)["faces"]
+            faces_found = finder.find(path.read_bytes(), at_median, refine=True)["faces"]
             if faces_found:
                 found.append((path, np.asarray(faces_found[0]["landmarks5"])))
             if count % 100 == 0:
@@ -176,13 +176,13 @@ def search_scale(data, template: dict, models_dir: Path = MODELS_DIR, faces: int
     size = {name: int(model.input_shape[1]) for name, model in models.items()}
     originals = {name: predict(models[name], np.stack([decode_face(path.read_bytes(), size[name])
                                                        for path, _ in found])).argmax(1) for name in models}
+    photos = [Image.open(path).convert("RGB") for path, _ in found]
     agreement = {}
     for scale in SCALES:
-        target = spread(median, scale)
-        with_scale, crops = {}, []
-        for path, landmarks in found:
-            with Image.open(path) as image:
-                crops.append(aligned_crop(image, similarity(landmarks, target), side))
+        target = np.asarray(scaled(template, scale)["target"]) * side
+        with_scale = {}
+        crops = [aligned_crop(photo, similarity(landmarks, target), side)
+                 for photo, (_, landmarks) in zip(photos, found)]
         for name, model in models.items():
             pixels = np.stack([np.asarray(crop.resize((size[name],) * 2, RESAMPLE)) for crop in crops])
             with_scale[name] = round(float(np.mean(predict(model, pixels).argmax(1) == originals[name])), 4)
@@ -199,9 +199,7 @@ def search_scale(data, template: dict, models_dir: Path = MODELS_DIR, faces: int
 def write_template(data, path: Path = TEMPLATE_FILE, faces: int = FACES, models_dir: Path = MODELS_DIR) -> dict:
     template = measure_template(data, faces)
     template["scale_search"] = search_scale(data, template, models_dir)
-    median, chosen = np.asarray(template["median"]), template["scale_search"]["chosen"]
-    template["target"] = np.round(spread(median, chosen), 5).tolist()
-    template["refine_box"] = box_spread(np.asarray(template["box_at_median"]), chosen, median.mean(0))
+    template.update(scaled(template, template["scale_search"]["chosen"]))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(template, indent=1) + "\n")
     print(f"[face-template] {template['faces']} of {template['faces_tried']} training faces measured, scale "

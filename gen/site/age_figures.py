@@ -6,6 +6,7 @@ its input files or this file changes, so an unchanged build draws nothing.
 """
 from __future__ import annotations
 
+import itertools
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -153,14 +154,17 @@ def draw_prototypes(inputs: dict[str, Path], out: Path) -> None:
         first = groups[0][1]  # every group has the first's number of picks of each kind (missing ones blank)
         columns = [(role, k, title) for role, title in ROLE_COLUMNS
                    for k in range(len(first[role]) if isinstance(first[role], list) else 1)]
-        cells = [[(title, _pick(group, role, k)) for role, k, title in columns] for _, group in groups]
-
-        def picture(entry: dict) -> tuple[np.ndarray, np.ndarray]:
+        def picture(entry: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
+            if entry is None:
+                return None
             face = np.asarray(Image.open(inputs[document["faces"][entry["face"]]["thumbnail"]]).convert("RGB"))
             return face, overlay(face, decode_cam(entry["cam"]))
+        # each pick's face and Grad-CAM drawn once, for both layouts
+        picks = [[(title, _pick(group, role, k)) for role, k, title in columns] for _, group in groups]
+        cells = [[(title, entry, picture(entry)) for title, entry in row] for row in picks]
         title = (f"{name}, by true {result['group_by']}: above each face the model's answer and confidence (green "
                  "right, red wrong); below it, Grad-CAM")
-        wide, phone = (prototype_mosaic(title, [label for label, _ in groups], cells, picture, per_row)
+        wide, phone = (prototype_mosaic(title, [label for label, _ in groups], cells, per_row)
                        for per_row in (len(columns), PHONE_COLUMNS))
         path = out / f"prototypes_{name}.webp"
         for figure, saved in ((wide, path), (phone, narrow_path(path))):
@@ -174,11 +178,12 @@ def _pick(group: dict, role: str, k: int) -> dict | None:
     return (value[k] if k < len(value) else None) if isinstance(value, list) else value
 
 
-def prototype_mosaic(title: str, labels: list[str], cells: list[list[tuple[str, dict | None]]],
-                     picture: Callable[[dict], tuple[np.ndarray, np.ndarray]], columns: int):
-    """One figure of a mosaic whose rows are groups (`labels`), each of the group's `cells` (column title, pick)
-    a face above its Grad-CAM, laid out `columns` to a row: a group with more cells takes several rows, and
-    then every row carries its own column titles (a title spans the columns of one kind of pick).
+def prototype_mosaic(title: str, labels: list[str],
+                     cells: list[list[tuple[str, dict | None, tuple[np.ndarray, np.ndarray] | None]]], columns: int):
+    """One figure of a mosaic whose rows are groups (`labels`), each of the group's `cells` (column title, pick,
+    its face and Grad-CAM pictures) a face above its Grad-CAM, laid out `columns` to a row: a group with more
+    cells takes several rows, and then every row carries its own column titles (a title spans the columns of
+    one kind of pick).
 
     Drawn as one image with text on top rather than one axes per face: hundreds of axes take tens of seconds
     to lay out, one image a second. All text is at least 8.5 pt at MOSAIC_DPI (11 CSS px on a phone)."""
@@ -202,15 +207,15 @@ def prototype_mosaic(title: str, labels: list[str], cells: list[list[tuple[str, 
             row = group[r * columns:(r + 1) * columns]
             y = group_top + r * row_h + (header_px if rows_per_group > 1 else 0) + answer_px
             if rows_per_group > 1 or g == 0:  # column titles, each spanning its run of one kind of pick
-                for start, run in _runs([column_title for column_title, _ in row]):
+                for start, run in _runs([column_title for column_title, _, _ in row]):
                     texts.append((label_px + (start + run[1] / 2) * cell_w - pad / 2, y - answer_px - 2,
                                   run[0] if run[1] > 1 else run[0].replace(" ", "\n", 1), "#222222", 8.5, "bottom",
                                   "center"))
-            for c, (_, entry) in enumerate(row):
+            for c, (_, entry, pictures) in enumerate(row):
                 if entry is None:
                     continue
                 x = label_px + c * cell_w
-                face, heat = picture(entry)
+                face, heat = pictures
                 canvas[y:y + face_px, x:x + face_px] = face
                 canvas[y + face_px + pad:y + 2 * face_px + pad, x:x + face_px] = heat
                 texts.append((x + face_px / 2, y - 2, f"{entry['prediction']} {entry['confidence']:.2f}",
@@ -227,12 +232,11 @@ def prototype_mosaic(title: str, labels: list[str], cells: list[list[tuple[str, 
 
 def _runs(titles: list[str]) -> list[tuple[int, tuple[str, int]]]:
     """(first index, (title, length)) of each run of equal titles, e.g. three "MMD prototype" columns."""
-    runs: list[tuple[int, tuple[str, int]]] = []
-    for index, title in enumerate(titles):
-        if runs and runs[-1][1][0] == title:
-            runs[-1] = (runs[-1][0], (title, runs[-1][1][1] + 1))
-        else:
-            runs.append((index, (title, 1)))
+    runs, start = [], 0
+    for title, run in itertools.groupby(titles):
+        length = len(list(run))
+        runs.append((start, (title, length)))
+        start += length
     return runs
 
 
