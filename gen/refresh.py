@@ -9,7 +9,7 @@ only when what it wrote no longer matches its inputs:
 - evaluation: a model was retrained, or its metrics.json is missing or names other data;
 - explanation analyses: a model was retrained, or a file is missing or names other data;
 - age ranges, prototypes, face regions and the "unusual" calibration: the model digests they record
-  differ from the models now committed;
+  differ from the models now committed (face regions also when the landmark template moved a region);
 - the bias dose curve: dose.json is missing or was made for other data, recipe, doses or seeds (it trains
   fifteen race models: about 70 minutes on two cores, resumable).
 
@@ -96,9 +96,11 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
         write_age_ranges(data, models_dir=models_dir)
         write_prototypes(data, models_dir=models_dir)
         done.append("age ranges and prototypes")
-    if stale_files(("regions",), measured_elsewhere, analysis_dir):
-        from gen.analysis.regions import run_regions
-        run_regions(data, models_dir, analysis_dir / "regions.json")
+    from gen.analysis import regions
+    from gen.face.template import read_template
+    template, side = read_template(), data.dataset.pixels.shape[1]
+    if stale_files(("regions",), lambda c: measured_elsewhere(c) or regions.is_stale(c, template, side), analysis_dir):
+        regions.run_regions(data, models_dir, analysis_dir / "regions.json")
         done.append("face regions")
     from gen.analysis import dose, unusual
     if unusual.is_stale(models_dir):

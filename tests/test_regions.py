@@ -1,8 +1,10 @@
 """Face regions on the landmark template: a partition of the crop that puts each landmark where it belongs."""
+import json
+
 import numpy as np
 import pytest
 
-from gen.analysis.regions import region_shares
+from gen.analysis.regions import REGIONS_FILE, is_stale, region_shares
 from gen.face.regions import REGIONS, region_masks
 from gen.face.template import read_template
 
@@ -43,3 +45,11 @@ def test_region_shares_count_positive_mass_only():
     assert shares[1] == pytest.approx(masks.mean(axis=(1, 2)))  # a uniform map: each region's area
     assert shares[2] == pytest.approx(np.eye(len(REGIONS))[0])  # negative evidence on the mouth is left out
     assert shares[3] == pytest.approx(np.zeros(len(REGIONS)))
+
+
+def test_the_committed_regions_match_the_template_and_a_moved_template_makes_them_stale():
+    template = read_template()
+    measured = json.loads(REGIONS_FILE.read_text())
+    assert not is_stale(measured, template, 64), "regions.json was measured with other masks: `python -m gen regions`"
+    moved = {**template, "mean68": (MEAN68 + [0.0, 0.01]).tolist()}  # every landmark 1% of the side lower
+    assert is_stale(measured, moved, 64)

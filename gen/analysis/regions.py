@@ -84,6 +84,17 @@ def template_fit(template: dict) -> dict[str, Any]:
             "residual_after_fit": template["residual_after_fit"]}
 
 
+def area_shares(masks: np.ndarray) -> dict[str, float]:
+    """The share of the crop each region covers: recorded, so a template that moves a region is noticed."""
+    return {region: round(float(mask.mean()), 5) for region, mask in zip(REGIONS, masks)}
+
+
+def is_stale(content: dict, template: dict, side: int) -> bool:
+    """True when `template` places the regions otherwise than the masks `content` was measured with
+    (`python -m gen face-template` measured it again and a region moved)."""
+    return content.get("area_share") != area_shares(region_masks(np.array(template["mean68"]), side))
+
+
 def run_regions(data: PreparedData, models_dir: Path = MODELS_DIR, out_file: Path = REGIONS_FILE) -> dict:
     """Measure every (model, method, score) on every test face and write regions.json."""
     started = time.monotonic()
@@ -101,7 +112,7 @@ def run_regions(data: PreparedData, models_dir: Path = MODELS_DIR, out_file: Pat
         measures[f"{method}/{score}"] = {"method": method, "score": score, **summarise(shares, races)}
     result = {
         "about": __doc__.split("\n\n")[1].replace("\n", " "),
-        "regions": list(REGIONS), "area_share": {r: round(float(m.mean()), 5) for r, m in zip(REGIONS, masks)},
+        "regions": list(REGIONS), "area_share": area_shares(masks),
         "template": template_fit(template), "margin": MARGIN, "faces": int(len(test)),
         "faces_per_race": {race: int((races == i).sum()) for i, race in enumerate(RACES)},
         "target": "each face's true race", "data_hash": data.dataset.fingerprint,
