@@ -62,10 +62,17 @@ export function alignment(landmarks5, template) {
   return similarity(landmarks5, templatePoints(template));
 }
 
+const canvases = new WeakMap(); // photo -> the photo on a canvas, drawn once (detection and each alignment use it)
+
 /** The photo on a canvas: as it is, or shrunk by `scale` (< 1) with the browser's high-quality filter. */
-function photoCanvas({ width, height, data }, scale = 1) {
-  const image = new OffscreenCanvas(width, height);
-  image.getContext('2d').putImageData(new ImageData(data, width, height), 0, 0);
+function photoCanvas(photo, scale = 1) {
+  const { width, height, data } = photo;
+  let image = canvases.get(photo);
+  if (!image) {
+    image = new OffscreenCanvas(width, height);
+    image.getContext('2d').putImageData(new ImageData(data, width, height), 0, 0);
+    canvases.set(photo, image);
+  }
   if (scale >= 1) return image;
   const small = new OffscreenCanvas(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)));
   const context = small.getContext('2d', { willReadFrequently: true });
@@ -130,16 +137,22 @@ export async function detectFaces(faceapi, source, template, tight = false) {
     .map((face) => ({ ...face, landmarks5: fivePoints(face.landmarks68, template.groups) }));
 }
 
-/** The 68 landmarks of the face inside `box` [x, y, w, h] (whole pixels of `source`), with no detector. */
+/** The 68 landmarks of the face inside `box` [x, y, w, h] (whole pixels of `source`, inside it), with no
+ * detector, found in the box and in its mirror image: [upright, mirrored], the mirrored points in the pixels of
+ * the mirrored source (the box's content flipped left to right is the mirrored box's content). */
 async function landmarksInBox(faceapi, source, box) {
   const input = tf.browser.fromPixels(new ImageData(source.data, source.width, source.height));
   const [face] = await faceapi.extractFaceTensors(input, [new faceapi.Rect(...box)]);
   input.dispose();
+  const flipped = tf.reverse(face, 1);
   try {
-    const landmarks = await faceapi.nets.faceLandmark68TinyNet.detectLandmarks(face);
-    return landmarks.positions.map((p) => [p.x + box[0], p.y + box[1]]);
+    const [upright, mirrored] = await faceapi.nets.faceLandmark68TinyNet.detectLandmarks([face, flipped]);
+    const mirroredX = source.width - box[0] - box[2];
+    return [upright.positions.map((p) => [p.x + box[0], p.y + box[1]]),
+      mirrored.positions.map((p) => [p.x + mirroredX, p.y + box[1]])];
   } finally {
     face.dispose();
+    flipped.dispose();
   }
 }
 
@@ -158,12 +171,10 @@ export async function refineAlignment(faceapi, photo, face, template, passes = t
   const [bx, by, bw, bh] = template.refine_box.map((v) => Math.round(v * side));
   const margin = Math.max(0, -bx, -by, bx + bw - side, by + bh - side); // the box may reach past the crop
   const box = [bx + margin, by + margin, bw, bh];
-  const full = side + 2 * margin;
   const inCrop = (points) => fivePoints(points, template.groups).map(([x, y]) => [x - margin, y - margin]);
   for (let pass = 0; pass < passes; pass++) {
-    const crop = alignedSource(photo, transform, side, margin);
-    const points = inCrop(await landmarksInBox(faceapi, crop, box));
-    const mirrored = inCrop(await landmarksInBox(faceapi, mirror(crop), [full - box[0] - box[2], ...box.slice(1)]));
+    const [upright, flipped] = await landmarksInBox(faceapi, alignedSource(photo, transform, side, margin), box);
+    const [points, mirrored] = [inCrop(upright), inCrop(flipped)];
     const averaged = points.map(([x, y], i) => { // the mirrored crop's points, mirrored back (left and right swap)
       const [mx, my] = mirrored[template.mirror[i]];
       return [(x + side - mx) / 2, (y + my) / 2];
@@ -187,18 +198,6 @@ export function outsideShare(photo, transform, side, grid = 32) {
     }
   }
   return outside / (grid * grid);
-}
-
-/** An RGBA source flipped left to right. */
-function mirror({ width, height, data }) {
-  const out = new Uint8ClampedArray(data.length);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const from = (y * width + x) * 4;
-      out.set(data.subarray(from, from + 4), (y * width + width - 1 - x) * 4);
-    }
-  }
-  return { width, height, data: out };
 }
 
 /**
