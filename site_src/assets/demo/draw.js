@@ -14,20 +14,29 @@ export function sharedScale(maps, quantile = 0.99) {
 
 /** Bilinear resize of an h x w map to n x n (pixel centres aligned, edges clamped, as Pillow upsamples). */
 function resizeMap(map, h, w, n) {
-  const out = new Float32Array(n * n);
-  const coordinate = (o, size) => {
-    const s = Math.min(Math.max((o + 0.5) * (size / n) - 0.5, 0), size - 1);
-    const i = Math.min(Math.floor(s), size - 2 < 0 ? 0 : size - 2);
-    return [i, Math.min(i + 1, size - 1), s - i];
+  const axis = (size) => { // per output row or column: the two source indices and the weight of the second
+    const [first, second, weight] = [new Int32Array(n), new Int32Array(n), new Float32Array(n)];
+    for (let o = 0; o < n; o++) {
+      const s = Math.min(Math.max((o + 0.5) * (size / n) - 0.5, 0), size - 1);
+      const i = Math.min(Math.floor(s), Math.max(size - 2, 0));
+      [first[o], second[o], weight[o]] = [i, Math.min(i + 1, size - 1), s - i];
+    }
+    return { first, second, weight };
   };
-  const columns = Array.from({ length: n }, (_, o) => coordinate(o, w));
+  const rows = axis(h);
+  const columns = axis(w);
+  const out = new Float32Array(n * n);
   for (let r = 0; r < n; r++) {
-    const [y0, y1, fy] = coordinate(r, h);
+    const top = rows.first[r] * w;
+    const bottom = rows.second[r] * w;
+    const fy = rows.weight[r];
     for (let c = 0; c < n; c++) {
-      const [x0, x1, fx] = columns[c];
-      const top = map[y0 * w + x0] * (1 - fx) + map[y0 * w + x1] * fx;
-      const bottom = map[y1 * w + x0] * (1 - fx) + map[y1 * w + x1] * fx;
-      out[r * n + c] = top * (1 - fy) + bottom * fy;
+      const x0 = columns.first[c];
+      const x1 = columns.second[c];
+      const fx = columns.weight[c];
+      const upper = map[top + x0] * (1 - fx) + map[top + x1] * fx;
+      const lower = map[bottom + x0] * (1 - fx) + map[bottom + x1] * fx;
+      out[r * n + c] = upper * (1 - fy) + lower * fy;
     }
   }
   return out;
@@ -48,11 +57,15 @@ export function drawHeatmap(canvas, image, { map, h, w }, scale, colormaps, sign
   const table = colormaps[signed ? colormaps.signed : colormaps.unsigned];
   const values = resizeMap(map, h, w, n);
   const low = signed ? -1 : 0;
+  const { data } = pixels;
   for (let i = 0; i < values.length; i++) {
     const v = Math.min(1, Math.max(low, scale > 0 ? values[i] / scale : 0));
     const entry = table[Math.round(255 * (signed ? (v + 1) / 2 : v))];
     const alpha = strength * Math.abs(v);
-    for (let k = 0; k < 3; k++) pixels.data[i * 4 + k] = Math.round((1 - alpha) * pixels.data[i * 4 + k] + alpha * entry[k]);
+    const j = i * 4;
+    data[j] = Math.round((1 - alpha) * data[j] + alpha * entry[0]);
+    data[j + 1] = Math.round((1 - alpha) * data[j + 1] + alpha * entry[1]);
+    data[j + 2] = Math.round((1 - alpha) * data[j + 2] + alpha * entry[2]);
   }
   context.putImageData(pixels, 0, 0);
 }

@@ -69,8 +69,11 @@ export function ageRange(probabilities, calibration) {
   return [Math.min(...reach), Math.max(...reach)];
 }
 
+/** float32 values from base64 (a plain loop: Uint8Array.from with a callback took 70 ms for the whitening matrix). */
 function floats(base64) {
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return new Float32Array(bytes.buffer);
 }
 
