@@ -225,3 +225,27 @@ def test_an_upside_down_face_is_flagged_as_unusual(visit: Visit, site) -> None: 
         pytest.skip("no 'unusual' calibration for these models (python -m gen unusual)")
     upside_down, _ = _paste(_sample(6), 3.0, 180, (600, 450))
     assert visit.page.evaluate(ANALYSE, _png(upside_down))["unusual"]["flagged"]
+
+
+def test_the_small_block_wasm_concat_gives_tfjs_own_results(visit: Visit) -> None:
+    """The page's wasm Concat for small blocks (load.js, registered with the face detector) against TF.js's
+    cpu kernel: channel-axis joins like the detector's mean colour, negative axes, int32, an empty part, and a
+    large-block case left to TF.js's own kernel."""
+    result = visit.page.evaluate("""async () => {
+      const cases = [[[[1, 5, 7, 1], [1, 5, 7, 1], [1, 5, 7, 1]], 3, 'float32'],
+                     [[[2, 3, 4], [2, 3, 1]], -1, 'int32'], [[[4, 2, 3], [4, 5, 3], [4, 0, 3]], 1, 'float32'],
+                     [[[6, 2], [6, 3]], 1, 'float32'], [[[3, 40, 40], [3, 40, 40]], 1, 'float32']];
+      const run = () => cases.map(([shapes, axis, dtype], i) => tf.tidy(() => {
+        const parts = shapes.map((shape, j) => tf.randomUniform(shape, -50, 50, 'float32', 10 * i + j).cast(dtype));
+        const joined = tf.concat(parts, axis);
+        return { shape: joined.shape, dtype: joined.dtype, values: Array.from(joined.dataSync()) };
+      }));
+      const replaced = tf.getKernel('Concat', 'wasm').smallBlocks === true;
+      const wasm = run();
+      await tf.setBackend('cpu');
+      const cpu = run();
+      await tf.setBackend('wasm');
+      return { replaced, wasm, cpu };
+    }""")
+    assert result["replaced"], "the face detector's load did not register the small-block Concat"
+    assert result["wasm"] == result["cpu"]
