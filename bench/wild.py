@@ -215,7 +215,7 @@ def main() -> int:
                         help="faces of this split (val: for choosing settings; the summary file is not written)")
     parser.add_argument("--input-size", type=int, help="the detector's input size (default: the template's)")
     parser.add_argument("--empty", type=int, default=50, help="face-free images")
-    parser.add_argument("--loads", type=int, default=3, help="fresh page loads for the first-prediction time")
+    parser.add_argument("--loads", type=int, default=5, help="fresh page loads for the first-prediction time")
     parser.add_argument("--data-dir", type=Path, help="UTKFace folder (default: $UTKFACE_DIR or ../shared/...)")
     parser.add_argument("--sources", action="store_true", help="the page from site_src/ even if build/ exists")
     parser.add_argument("--json", type=Path, help="also write every row and the summary here")
