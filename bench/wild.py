@@ -13,10 +13,11 @@ API (`window.tryIt.analyse(blob)`) in headless Chromium it reports (goals from i
     per photo (<= 150 ms, median).
 Serves build/ when the site has been built (unless --sources), else the page assembled from site_src/.
 `--split val` makes the photos from validation faces instead, for choosing settings (its figures go to standard
-output only); `--input-size N` serves a copy of the site whose template asks the detector for N px instead.
+output only); `--detector NAME=VALUE` (repeatable) serves a copy of the site whose template's detector settings
+(gen/face/template.py DETECTOR: input_size, refine_passes, ...) are changed so.
 
     .venv/bin/python bench/wild.py [--faces 320] [--empty 50] [--data-dir DIR] [--json FILE]
-    .venv/bin/python bench/wild.py --split val --input-size 320 --faces 160
+    .venv/bin/python bench/wild.py --split val --detector input_size=320 --faces 160
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gen.config import BUILD_DIR, DEFAULT_UTKFACE_DIR, MODELS_DIR, SEED, utkface_dir_from_env  # noqa: E402
+from gen.face.template import DETECTOR  # noqa: E402
 from tests.browser_site import CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, serve  # noqa: E402
 
 FRAME = (1200, 900)
@@ -107,24 +109,37 @@ def empty_photo(rng: np.random.Generator, other: Image.Image) -> Image.Image:
     return frame
 
 
-def site_folder(scratch: Path, sources: bool, input_size: int | None = None) -> tuple[Path, str]:
-    """build/ (or the page assembled from site_src/) and what it is; with `input_size`, a copy whose face
-    template asks the detector for that input size."""
+def detector_setting(text: str) -> tuple[str, int | float]:
+    """NAME=VALUE for --detector: a setting the template's detector already has, with a number."""
+    name, _, value = text.partition("=")
+    if name not in DETECTOR:
+        raise argparse.ArgumentTypeError(f"{name!r} is not a detector setting (gen/face/template.py DETECTOR: "
+                                         f"{', '.join(DETECTOR)})")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: the value must be a number") from None
+    if name == "input_size" and number % 32:
+        raise argparse.ArgumentTypeError(f"{text!r}: the tiny face detector takes a multiple of 32")
+    return name, int(number) if number.is_integer() else number
+
+
+def site_folder(scratch: Path, sources: bool, detector: dict[str, int | float] | None = None) -> tuple[Path, str]:
+    """build/ (or the page assembled from site_src/) and what it is; with `detector`, a copy whose face
+    template's detector settings are updated with it."""
     if (BUILD_DIR / PAGE / "index.html").exists() and not sources:
         site, served = BUILD_DIR, "built site"
     else:
         site, served = assemble_site(scratch / "site", MODELS_DIR), "assembled page"
-    if input_size is None:
+    if not detector:
         return site, served
-    if input_size % 32:
-        raise SystemExit(f"--input-size {input_size}: the tiny face detector takes a multiple of 32")
-    copy = scratch / "site-input-size"
+    copy = scratch / "site-detector"
     shutil.copytree(site, copy)
     template_file = copy / "models" / "face_template.json"
     template = json.loads(template_file.read_text())
-    template["detector"]["input_size"] = input_size
+    template["detector"].update(detector)
     template_file.write_text(json.dumps(template))
-    return copy, f"{served}, detector input {input_size} px"
+    return copy, f"{served}, detector settings {detector}"
 
 
 def run(url: str, faces: list[Path], empty: int, loads: int, seed: int) -> dict:
@@ -213,7 +228,8 @@ def main() -> int:
     parser.add_argument("--faces", type=int, default=320, help="wild photos, one face of the split each")
     parser.add_argument("--split", choices=("test", "val"), default="test",
                         help="faces of this split (val: for choosing settings; the summary file is not written)")
-    parser.add_argument("--input-size", type=int, help="the detector's input size (default: the template's)")
+    parser.add_argument("--detector", action="append", default=[], metavar="NAME=VALUE", type=detector_setting,
+                        help="change one of the template's detector settings (repeatable)")
     parser.add_argument("--empty", type=int, default=50, help="face-free images")
     parser.add_argument("--loads", type=int, default=5, help="fresh page loads for the first-prediction time")
     parser.add_argument("--data-dir", type=Path, help="UTKFace folder (default: $UTKFACE_DIR or ../shared/...)")
@@ -232,7 +248,7 @@ def main() -> int:
         raise SystemExit(f"{folder} lacks the {args.split}-split faces named in {split}: pass --data-dir DIR")
     chosen = sorted(np.random.default_rng(SEED).choice(names, size=args.faces, replace=False))
     with tempfile.TemporaryDirectory(prefix="bench-wild-") as scratch:
-        site, served = site_folder(Path(scratch), args.sources, args.input_size)
+        site, served = site_folder(Path(scratch), args.sources, dict(args.detector))
         with serve(site) as url:
             raw = run(url, [Path(folder) / name for name in chosen], args.empty, args.loads, SEED)
     summary = summarise(raw)
@@ -264,7 +280,7 @@ def main() -> int:
         print(f"  page errors: {summary['page_errors'][:3]}")
     record = {"summary": summary, "goals": GOALS, "load_average": os.getloadavg()[0], "cores": os.cpu_count(),
               "site": served}
-    if args.split == "test" and args.input_size is None:  # the figures the README quotes
+    if args.split == "test" and not args.detector:  # the figures the README quotes
         args.summary.write_text(json.dumps(record, indent=1, default=float) + "\n")
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, **raw}, indent=1, default=float))

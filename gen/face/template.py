@@ -28,11 +28,12 @@ FACES = 1500  # training faces measured: the mean's standard error is then well 
 # size, when no face is found or a box touches the border (within `border` of the longer side). UTKFace's
 # tight crops need it: on 60 of them, one padded pass at 224 px found all 60; 416 px found 44 at 0.3.
 # A photo larger than `input_size` is shrunk to it before the first pass (the detector would shrink it anyway).
-# Smaller inputs were measured on wild photos made from validation faces (`bench/wild.py --split val --input-size N
-# --faces 160`): detection 97.5% at 416, 99.4% at 352, 96.9% at 320, 97.5% at 288 (one photo is 0.6%); detection
-# + alignment 218, 199, 191 and 165 ms, before load.js's small-block Concat halved the detector's time (416 px now
-# takes 114 ms on the test photos). 416 stays: the smaller sizes found no more faces, and a new input size means
-# measuring this template again (its `mean68` moves by up to 1% of the side) and the face-regions analysis.
+# Smaller inputs were measured on wild photos made from validation faces
+# (`bench/wild.py --split val --detector input_size=N --faces 160`): detection 97.5% at 416, 99.4% at 352,
+# 96.9% at 320, 97.5% at 288 (one photo is 0.6%); detection + alignment 218, 199, 191 and 165 ms, before
+# load.js's small-block Concat halved the detector's time (416 px now takes 114 ms on the test photos). 416 stays:
+# the smaller sizes found no more faces, and a new input size means measuring this template again (its `mean68`
+# moves by up to 1% of the side) and the face-regions analysis.
 # `refine_passes`: how often the page (face.js refineAlignment) finds the landmarks again in the aligned crop,
 # inside `refine_box` (where the detector puts a training face in its aligned crop; no detector runs then),
 # averaged with the mirrored crop's; on a sample pasted at known scales and turns, one pass brings the
