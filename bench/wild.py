@@ -109,22 +109,26 @@ def empty_photo(rng: np.random.Generator, other: Image.Image) -> Image.Image:
     return frame
 
 
-def detector_setting(text: str) -> tuple[str, int | float]:
-    """NAME=VALUE for --detector: a setting the template's detector already has, with a number."""
+def detector_setting(text: str) -> tuple[str, object]:
+    """NAME=VALUE for --detector: a setting the template's detector already has, VALUE in JSON (a number, a list)."""
     name, _, value = text.partition("=")
     if name not in DETECTOR:
         raise argparse.ArgumentTypeError(f"{name!r} is not a detector setting (gen/face/template.py DETECTOR: "
                                          f"{', '.join(DETECTOR)})")
     try:
-        number = float(value)
+        parsed = json.loads(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: the value must be a number") from None
-    if name == "input_size" and number % 32:
+        raise argparse.ArgumentTypeError(f"{text!r}: the value must be JSON (a number or a list)") from None
+    expected = type(DETECTOR[name])
+    if not (type(parsed) is expected or (expected is float and type(parsed) is int)):
+        raise argparse.ArgumentTypeError(f"{text!r}: {name} is a {type(DETECTOR[name]).__name__}, "
+                                         f"like {json.dumps(DETECTOR[name])}")
+    if name == "input_size" and parsed % 32:
         raise argparse.ArgumentTypeError(f"{text!r}: the tiny face detector takes a multiple of 32")
-    return name, int(number) if number.is_integer() else number
+    return name, parsed
 
 
-def site_folder(scratch: Path, sources: bool, detector: dict[str, int | float] | None = None) -> tuple[Path, str]:
+def site_folder(scratch: Path, sources: bool, detector: dict[str, object] | None = None) -> tuple[Path, str]:
     """build/ (or the page assembled from site_src/) and what it is; with `detector`, a copy whose face
     template's detector settings are updated with it."""
     if (BUILD_DIR / PAGE / "index.html").exists() and not sources:

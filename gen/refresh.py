@@ -8,6 +8,8 @@ only when what it wrote no longer matches its inputs:
 - training: a model is missing, or its metadata names other data (a changed or grown dataset);
 - evaluation: a model was retrained, or its metrics.json is missing or names other data;
 - explanation analyses: a model was retrained, or a file is missing or names other data;
+- the face template (which the Try-it page aligns to): measured on other data, with detector settings other
+  than gen/face/template.py's, or its scale chosen with other models (Chromium, about ten minutes);
 - age ranges, prototypes, face regions and the "unusual" calibration: the model digests they record
   differ from the models now committed (face regions also when the landmark template moved a region);
 - the bias dose curve: dose.json is missing or was made for other data, recipe, doses or seeds (it trains
@@ -97,8 +99,11 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
         write_prototypes(data, models_dir=models_dir)
         done.append("age ranges and prototypes")
     from gen.analysis import regions
-    from gen.face.template import read_template
-    template, side = read_template(), data.dataset.pixels.shape[1]
+    from gen.face import template as face_template
+    if face_template.is_stale(face_template.read_template(), data_hash, models_dir):
+        face_template.write_template(data, models_dir=models_dir)
+        done.append("face template")
+    template, side = face_template.read_template(), data.dataset.pixels.shape[1]
     if stale_files(("regions",), lambda c: measured_elsewhere(c) or regions.is_stale(c, template, side), analysis_dir):
         regions.run_regions(data, models_dir, analysis_dir / "regions.json")
         done.append("face regions")

@@ -59,6 +59,20 @@ def test_analysis_files_are_stale_when_missing_or_outdated(tmp_path: Path) -> No
     assert stale_files(("one", "two"), lambda c: False, tmp_path)
 
 
+def test_the_face_template_is_stale_with_other_detector_settings_data_or_models() -> None:
+    from gen.face.template import DETECTOR, is_stale, read_template
+    template = read_template()
+    assert template["detector"] == DETECTOR, "face_template.json: other detector settings; `gen face-template`"
+    assert not other_models(template["scale_search"])
+    data_hash = template["data_hash"]
+    assert not is_stale(template, data_hash)
+    assert is_stale(template, "another dataset")
+    assert is_stale({**template, "detector": {**DETECTOR, "refine_passes": DETECTOR["refine_passes"] + 1}}, data_hash)
+    search = template["scale_search"]
+    assert is_stale({**template, "scale_search": {**search, "model_sha256": {**search["model_sha256"], "gender": "0"}}},
+                    data_hash)
+
+
 def test_without_a_dataset_nothing_is_touched(tmp_path: Path, capsys) -> None:
     before = {p: p.stat().st_mtime_ns for p in MODELS_DIR.rglob("*.json")}
     run(BuildContext(docs_dir=tmp_path / "docs", data_dir=None))
@@ -79,3 +93,5 @@ def test_the_committed_models_and_analyses_are_current(utkface_dir: Path) -> Non
     assert not stale_files(EXPLAIN_FILES, lambda c: c["data_hash"] != data_hash or other_models(c), analysis)
     assert not stale_files(AGE_FILES, other_models, analysis)
     assert json.loads((analysis / "data_report.json").read_text())["data_hash"] == data_hash
+    from gen.face.template import is_stale, read_template
+    assert not is_stale(read_template(), data_hash), "face_template.json is out of date: `python -m gen face-template`"
