@@ -31,7 +31,8 @@ FACES = 1500  # training faces measured: the mean's standard error is then well 
 # Smaller inputs were measured on wild photos made from validation faces
 # (`bench/wild.py --split val --detector input_size=N --faces 160`): detection 97.5% at 416, 99.4% at 352,
 # 96.9% at 320, 97.5% at 288 (one photo is 0.6%); detection + alignment 218, 199, 191 and 165 ms, before
-# load.js's small-block Concat halved the detector's time (416 px now takes 114 ms on the test photos). 416 stays:
+# load.js's small-block Concat halved the detector's time (at 416 px detection +
+# alignment then took 114 ms on the test photos with one refining pass, 126 ms with two). 416 stays:
 # the smaller sizes found no more faces, and a new input size means measuring this template again (its `mean68`
 # moves by up to 1% of the side) and the face-regions analysis.
 # `refine_passes`: how often the page (face.js refineAlignment) finds the landmarks again in the aligned crop,
