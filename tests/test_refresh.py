@@ -95,3 +95,21 @@ def test_the_committed_models_and_analyses_are_current(utkface_dir: Path) -> Non
     assert json.loads((analysis / "data_report.json").read_text())["data_hash"] == data_hash
     from gen.face.template import is_stale, read_template
     assert not is_stale(read_template(), data_hash), "face_template.json is out of date: `python -m gen face-template`"
+
+
+def test_the_unusual_calibration_follows_the_models_and_the_face_template(tmp_path: Path) -> None:
+    """It is calibrated on faces the page's pipeline aligned: a remeasured template makes it stale too."""
+    import shutil
+
+    from gen.analysis import unusual
+    assert not unusual.is_stale(), "unusual.json is out of date: `python -m gen unusual`"
+    calibration = json.loads(unusual.unusual_path().read_text())
+    assert calibration["calibration"]["faces"] >= 900
+    # re-alignment raises the score, so the crops as they are stay under the page-aligned faces' percentile
+    assert calibration["flag_rate"]["val"] <= 1 - unusual.PERCENTILE
+    models = tmp_path / "models"
+    shutil.copytree(MODELS_DIR / calibration["model"], models / calibration["model"])
+    _write(unusual.unusual_path(models), {**calibration, "template_sha256": "another template"})
+    assert unusual.is_stale(models)
+    _write(unusual.unusual_path(models), calibration)
+    assert not unusual.is_stale(models)

@@ -1,7 +1,8 @@
 """The page's own face pipeline (site_src/assets/demo/face.js with face-api), run in headless Chromium.
 
 Python uses it where the landmarks must come from exactly the model the page runs: measuring the
-template on training faces (`python -m gen face-template`) and aligning a maintainer's uncropped photo
+template on training faces (`python -m gen face-template`), aligning validation faces as the page does (the
+template's scale search, the "unusual" threshold) and aligning a maintainer's uncropped photo
 (`python -m gen samples add --align`). Needs Debian's /usr/bin/chromium (Playwright drives it) and
 node_modules (`npm ci`).
 """
@@ -13,9 +14,12 @@ import http.server
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 from gen.config import ROOT, SITE_SRC
 
@@ -115,3 +119,17 @@ class FaceFinder:
         self._playwright.stop()
         self._server.__exit__(None, None, None)
         shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def page_landmarks(paths: list[Path], template: dict, label: str) -> list[tuple[Path, np.ndarray]]:
+    """(path, five points) of the largest face in each photo where the page's pipeline finds one (detection,
+    then the refining pass with `template`), in the photo's pixels; progress under `label` every 100 photos."""
+    found, started = [], time.monotonic()
+    with FaceFinder() as finder:
+        for count, path in enumerate(paths, 1):
+            faces = finder.find(Path(path).read_bytes(), template, refine=True)["faces"]
+            if faces:
+                found.append((path, np.asarray(faces[0]["landmarks5"])))
+            if count % 100 == 0:
+                print(f"[{label}] {count}/{len(paths)} faces, {time.monotonic() - started:.0f} s", flush=True)
+    return found

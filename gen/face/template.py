@@ -166,7 +166,7 @@ def search_scale(data, template: dict, models_dir: Path = MODELS_DIR, faces: int
 
     from gen.data.images import RESAMPLE, decode_face
     from gen.face.align import aligned_crop, similarity
-    from gen.face.browser import FaceFinder
+    from gen.face.browser import page_landmarks
     from gen.models.keras import load_trained
     from gen.models.predict import predict
     from gen.models.registry import model_digests
@@ -174,16 +174,8 @@ def search_scale(data, template: dict, models_dir: Path = MODELS_DIR, faces: int
     chosen = _sample(data.split["val"], faces, seed)
     side = template["crop_side"]
     at_median = {**template, **scaled(template, 1.0)}  # the page's pipeline before the scale is chosen
-    found, started = [], time.monotonic()
-    with FaceFinder() as finder:
-        for count, index in enumerate(chosen, 1):
-            path = Path(data.dataset.folder) / data.dataset.records[index].name
-            faces_found = finder.find(path.read_bytes(), at_median, refine=True)["faces"]
-            if faces_found:
-                found.append((path, np.asarray(faces_found[0]["landmarks5"])))
-            if count % 100 == 0:
-                print(f"[face-template] {count}/{len(chosen)} validation faces, {time.monotonic() - started:.0f} s",
-                      flush=True)
+    paths = [Path(data.dataset.folder) / data.dataset.records[index].name for index in chosen]
+    found = page_landmarks(paths, at_median, "face-template: validation")
     models = {name: load_trained(name, models_dir) for name in SCALE_MODELS}
     size = {name: int(model.input_shape[1]) for name, model in models.items()}
     originals = {name: predict(models[name], np.stack([decode_face(path.read_bytes(), size[name])

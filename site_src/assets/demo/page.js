@@ -354,7 +354,7 @@ class TryIt {
         'the face is cut off, which the models never saw.');
     } else if (this.unusualResult?.flagged) {
       reasons.push(`This crop is unlike the training faces (score ${this.unusualResult.score.toFixed(1)}, above the ` +
-        `${this.unusual.threshold.toFixed(1)} that ${Math.round(100 * this.unusual.percentile)}% of validation faces stay under): ` +
+        `${this.unusual.threshold.toFixed(1)} that ${Math.round(100 * this.unusual.percentile)}% of validation faces aligned this way stay under): ` +
         'the answers below are even less reliable than usual.');
     }
     caution.textContent = reasons.length ? `Caution: ${reasons.join(' ')}` : '';
