@@ -121,7 +121,7 @@ def detector_setting(text: str) -> tuple[str, object]:
         raise argparse.ArgumentTypeError(f"{text!r}: the value must be JSON (a number or a list)") from None
     expected = type(DETECTOR[name])
     if not (type(parsed) is expected or (expected is float and type(parsed) is int)):
-        raise argparse.ArgumentTypeError(f"{text!r}: {name} is a {type(DETECTOR[name]).__name__}, "
+        raise argparse.ArgumentTypeError(f"{text!r}: {name} is a {expected.__name__}, "
                                          f"like {json.dumps(DETECTOR[name])}")
     if name == "input_size" and parsed % 32:
         raise argparse.ArgumentTypeError(f"{text!r}: the tiny face detector takes a multiple of 32")

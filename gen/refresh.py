@@ -100,10 +100,10 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR) -> None:
         done.append("age ranges and prototypes")
     from gen.analysis import regions
     from gen.face import template as face_template
-    if face_template.is_stale(face_template.read_template(), data_hash, models_dir):
-        face_template.write_template(data, models_dir=models_dir)
-        done.append("face template")
     template, side = face_template.read_template(), data.dataset.pixels.shape[1]
+    if face_template.is_stale(template, data_hash, models_dir):
+        template = face_template.write_template(data, models_dir=models_dir)
+        done.append("face template")
     if stale_files(("regions",), lambda c: measured_elsewhere(c) or regions.is_stale(c, template, side), analysis_dir):
         regions.run_regions(data, models_dir, analysis_dir / "regions.json")
         done.append("face regions")

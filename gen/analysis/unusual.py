@@ -60,28 +60,31 @@ def pixels_for(data, size: int) -> np.ndarray:
     return load_dataset(data.dataset.folder, size).pixels
 
 
-def page_aligned(data, size: int, faces: int = CALIBRATION_FACES, seed: int = SEED) -> np.ndarray:
+def page_aligned(data, size: int, faces: int = CALIBRATION_FACES, seed: int = SEED) -> tuple[np.ndarray, int]:
     """`faces` seeded validation faces as the Try-it page gives them to the models (size x size): the page's
     pipeline finds each original crop's five points, which are re-aligned onto the template (gen/face/align.py,
-    the page's rule) and resized as every input is."""
+    the page's rule) and resized as every input is. Also returns how many faces were tried."""
     from PIL import Image
 
     from gen.data.images import RESAMPLE
     from gen.face.align import aligned_crop, alignment
     from gen.face.browser import page_landmarks
-    from gen.face.template import read_template
+    from gen.face.template import read_template, seeded_paths
 
     template = read_template()
-    val = data.split["val"]
-    chosen = np.sort(np.random.default_rng(seed).choice(val, size=min(faces, len(val)), replace=False))
-    paths = [Path(data.dataset.folder) / data.dataset.records[index].name for index in chosen]
+    paths = seeded_paths(data, "val", faces, seed)
     found = page_landmarks(paths, template, "unusual: validation")
     crops = []
     for path, landmarks in found:
         with Image.open(path) as photo:
             crop = aligned_crop(photo, alignment(landmarks, template), template["crop_side"])
         crops.append(np.asarray(crop.resize((size, size), RESAMPLE)))
-    return np.stack(crops)
+    return np.stack(crops), len(paths)
+
+
+def template_digest() -> str:
+    """The face template's short sha256: the calibration's faces were aligned onto it."""
+    return file_digest(TEMPLATE_FILE)[:16]
 
 
 def measure(data, models_dir: Path = MODELS_DIR, model_name: str = MODEL) -> dict:
@@ -95,7 +98,8 @@ def measure(data, models_dir: Path = MODELS_DIR, model_name: str = MODEL) -> dic
     vectors = {split: embeddings(model, layer, pixels[data.split[split]]) for split in ("train", "val", "test")}
     mean, whitening = fit(vectors["train"])
     by_split = {split: scores(v, mean, whitening) for split, v in vectors.items()}
-    aligned = scores(embeddings(model, layer, page_aligned(data, metadata["input_size"])), mean, whitening)
+    aligned_pixels, tried = page_aligned(data, metadata["input_size"])
+    aligned = scores(embeddings(model, layer, aligned_pixels), mean, whitening)
     threshold = float(np.quantile(aligned, PERCENTILE))
     return {
         "what": "Mahalanobis distance of the embedding from the training faces; flagged above the threshold",
@@ -105,10 +109,10 @@ def measure(data, models_dir: Path = MODELS_DIR, model_name: str = MODEL) -> dic
         "model_sha256": model_digests([model_name], models_dir),
         "data_hash": data.dataset.fingerprint,
         "covariance": "Ledoit-Wolf shrunk, training split",
-        "template_sha256": file_digest(TEMPLATE_FILE)[:16],
+        "template_sha256": template_digest(),
         "faces": {split: int(len(v)) for split, v in vectors.items()},
-        "calibration": {"split": "val", "as": "aligned by the Try-it page's pipeline", "faces_tried":
-                        min(CALIBRATION_FACES, len(data.split["val"])), "faces": int(len(aligned)), "seed": SEED},
+        "calibration": {"split": "val", "as": "aligned by the Try-it page's pipeline", "faces_tried": tried,
+                        "faces": int(len(aligned)), "seed": SEED},
         "percentile": PERCENTILE,
         "threshold": round(threshold, 4),
         "flag_rate": {split: round(float(np.mean(s > threshold)), 4) for split, s in by_split.items()},
@@ -139,4 +143,4 @@ def is_stale(models_dir: Path = MODELS_DIR) -> bool:
     if not path.exists():
         return True
     content = json.loads(path.read_text())
-    return other_models(content, models_dir) or content.get("template_sha256") != file_digest(TEMPLATE_FILE)[:16]
+    return other_models(content, models_dir) or content.get("template_sha256") != template_digest()

@@ -94,6 +94,12 @@ def _sample(indices: np.ndarray, faces: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(indices, size=min(faces, len(indices)), replace=False))
 
 
+def seeded_paths(data, split: str, faces: int, seed: int = SEED) -> list[Path]:
+    """The original JPEGs of `faces` seeded faces of `split` (all of them if it has fewer)."""
+    return [Path(data.dataset.folder) / data.dataset.records[index].name
+            for index in _sample(data.split[split], faces, seed)]
+
+
 def measure_template(data, faces: int = FACES, seed: int = SEED) -> dict:
     """Detect and landmark `faces` seeded training faces (their original 200 x 200 JPEGs) in Chromium."""
     from PIL import Image
@@ -171,10 +177,9 @@ def search_scale(data, template: dict, models_dir: Path = MODELS_DIR, faces: int
     from gen.models.predict import predict
     from gen.models.registry import model_digests
 
-    chosen = _sample(data.split["val"], faces, seed)
+    paths = seeded_paths(data, "val", faces, seed)
     side = template["crop_side"]
     at_median = {**template, **scaled(template, 1.0)}  # the page's pipeline before the scale is chosen
-    paths = [Path(data.dataset.folder) / data.dataset.records[index].name for index in chosen]
     found = page_landmarks(paths, at_median, "face-template: validation")
     models = {name: load_trained(name, models_dir) for name in SCALE_MODELS}
     size = {name: int(model.input_shape[1]) for name, model in models.items()}
@@ -194,7 +199,7 @@ def search_scale(data, template: dict, models_dir: Path = MODELS_DIR, faces: int
         print(f"[face-template] scale {scale:g}: top-1 kept " + ", ".join(f"{k} {v:.1%}" for k, v in
                                                                           with_scale.items()), flush=True)
     best = max(SCALES, key=lambda scale: np.mean(list(agreement[f"{scale:g}"].values())))
-    return {"split": "val", "faces_tried": int(len(chosen)), "faces": len(found), "seed": seed,
+    return {"split": "val", "faces_tried": len(paths), "faces": len(found), "seed": seed,
             "scales": list(SCALES), "models": list(SCALE_MODELS), "model_sha256": model_digests(SCALE_MODELS,
                                                                                                    models_dir),
             "top1_kept": agreement, "chosen": best}
