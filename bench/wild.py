@@ -7,7 +7,8 @@ API (`window.tryIt.analyse(blob)`) in headless Chromium it reports (goals from i
   - detection rate: the chosen face's box holds the pasted face's centre (>= 97%);
   - top-1 of race_fair, gender and age_base equal to their top-1 on the original aligned crop (>= 92% each);
     also against the original crop after the page's own alignment (which separates the precision of the
-    alignment from the effect of re-aligning a UTKFace crop onto the mean template);
+    alignment from the effect of re-aligning a UTKFace crop onto the mean template), and how many of the changed
+    answers were close calls on the original crop (its top two classes under 0.1 apart);
   - the "unusual" flag on the wild faces (<= 10%) and on the face-free images (>= 95%);
   - first prediction after navigation (<= 1.5 s, median of fresh loads) and warm detection + alignment
     per photo (<= 150 ms, median).
@@ -38,7 +39,7 @@ from PIL import Image, ImageDraw, ImageFilter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gen.config import BUILD_DIR, DEFAULT_UTKFACE_DIR, MODELS_DIR, SEED, utkface_dir_from_env  # noqa: E402
+from gen.config import BUILD_DIR, CLOSE_CALL, DEFAULT_UTKFACE_DIR, MODELS_DIR, SEED, utkface_dir_from_env  # noqa: E402
 from gen.face.template import DETECTOR  # noqa: E402
 from tests.browser_site import CHROMIUM, CHROMIUM_ARGS, PAGE, assemble_site, serve  # noqa: E402
 
@@ -146,6 +147,12 @@ def site_folder(scratch: Path, sources: bool, detector: dict[str, object] | None
     return copy, f"{served}, detector settings {detector}"
 
 
+def top_two_margin(probabilities) -> float:
+    """How far the top answer leads the second: under CLOSE_CALL, any small change of framing may swap them."""
+    second, first = np.sort(probabilities)[-2:]
+    return float(first - second)
+
+
 def run(url: str, faces: list[Path], empty: int, loads: int, seed: int) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -183,6 +190,9 @@ def run(url: str, faces: list[Path], empty: int, loads: int, seed: int) -> dict:
                          "align_ms": result["align"],
                          "agree": {name: int(np.argmax(result["predictions"][name]["probabilities"]))
                                    == int(np.argmax(original[name])) for name in COMPARED},
+                         "bins_apart": {name: abs(int(np.argmax(result["predictions"][name]["probabilities"]))
+                                                  - int(np.argmax(original[name]))) for name in COMPARED},
+                         "original_margin": {name: top_two_margin(original[name]) for name in COMPARED},
                          "realigned": realigned["aligned"],
                          "agree_realigned": {name: int(np.argmax(result["predictions"][name]["probabilities"]))
                                              == int(np.argmax(realigned["predictions"][name]["probabilities"]))
@@ -216,6 +226,15 @@ def summarise(raw: dict) -> dict:
         "realigned_vs_original": {
             name: float(np.mean([r["realigned_vs_original"][name] for r in rows if r["realigned"]]))
             for name in COMPARED},
+        "close_calls": {name: float(np.mean([r["original_margin"][name] < CLOSE_CALL for r in detected]))
+                      for name in COMPARED},
+        "changed_that_were_close_calls": {
+            name: float(np.mean([r["original_margin"][name] < CLOSE_CALL for r in detected if not r["agree"][name]]))
+            for name in COMPARED},
+        "agreement_without_close_calls": {
+            name: float(np.mean([r["agree"][name] for r in detected if r["original_margin"][name] >= CLOSE_CALL]))
+            for name in COMPARED},
+        "age_within_one_bin": float(np.mean([r["bins_apart"]["age_base"] <= 1 for r in detected])),
         "unusual_faces": float(np.mean([bool(r["flagged"]) for r in detected])),
         "unusual_empty": float(np.mean([bool(e["flagged"]) for e in empties])),
         "empty_with_a_face_found": float(np.mean([e["faces"] > 0 for e in empties])),
@@ -225,6 +244,10 @@ def summarise(raw: dict) -> dict:
         "align_ms": statistics.median([r["align_ms"] for r in warm]) if warm else float("nan"),
         "page_errors": raw["page_errors"],
     }
+
+
+def listed(shares: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value:.1%}" for name, value in shares.items())
 
 
 def main() -> int:
@@ -272,11 +295,14 @@ def main() -> int:
         met_all &= met
         print(f"  {label:<28} {fmt.format(value):>8}  (goal {sense} {fmt.format(goal)}: {'met' if met else 'NOT met'})")
     print("  top-1 agreement of the wild photo with the original crop re-aligned by the page (alignment precision): "
-          + ", ".join(f"{k} {v:.1%}" for k, v in summary["agreement_with_realigned"].items()))
+          + listed(summary["agreement_with_realigned"]))
     print("  top-1 agreement of the re-aligned original crop with the original crop (the template's own effect): "
-          + ", ".join(f"{k} {v:.1%}" for k, v in summary["realigned_vs_original"].items()))
-    print("  detection by background: "
-          + ", ".join(f"{k} {v:.1%}" for k, v in summary["detection_by_background"].items()))
+          + listed(summary["realigned_vs_original"]))
+    print(f"  close calls on the original crop (top two under {CLOSE_CALL} apart): {listed(summary['close_calls'])} "
+          f"of faces; of the changed answers: {listed(summary['changed_that_were_close_calls'])}; "
+          f"agreement without them: {listed(summary['agreement_without_close_calls'])}")
+    print(f"  age_base within one bin of its answer on the original crop: {summary['age_within_one_bin']:.1%}")
+    print(f"  detection by background: {listed(summary['detection_by_background'])}")
     print(f"  of which: detection {summary['detect_ms']:.0f} ms, alignment (with its second landmark pass) "
           f"{summary['align_ms']:.0f} ms (medians)")
     print(f"  face-free images where a face was found anyway: {summary['empty_with_a_face_found']:.1%}")

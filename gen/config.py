@@ -28,6 +28,9 @@ CENSUS_SHARES = {"White": 0.601, "Black": 0.134, "Asian": 0.044, "Indian": 0.012
 SPLIT_FRACTIONS = {"train": 0.70, "val": 0.15, "test": 0.15}
 SEED = 1234
 IMAGE_SIZE = 64  # model input side in pixels: see README "Why 64 px"
+# A model's top two answers less than this far apart (in probability) are a close call: a slightly different
+# crop can swap them. The Try-it page says so; bench/wild.py counts how many changed answers were close calls.
+CLOSE_CALL = 0.1
 
 
 def age_to_bin(age: int) -> int:

@@ -409,6 +409,41 @@ def test_age_range_follows_the_python_rule(visit: Visit) -> None:
     assert [list(r) for r in js] == [[int(a), int(b)] for a, b in zip(low, high)]
 
 
+def test_close_calls_name_the_runner_up(visit: Visit) -> None:
+    """The rule (runner-up within the margin, else none) and the page: the answers of a sample name the
+    runner-up exactly where their top two probabilities are within the index's close-call margin."""
+    from gen.config import CLOSE_CALL
+
+    page = visit.page
+    labels = ["A", "B", "C"]
+    rule = page.evaluate("""async ([rows, labels]) => {
+      const m = await import('../assets/demo/predict.js');
+      return rows.map((p) => m.closeCall(p, labels, 0.1)?.label ?? null);
+    }""", [[[0.45, 0.40, 0.15], [0.6, 0.3, 0.1], [0.2, 0.1, 0.7], [0.05, 0.5, 0.45]], labels])
+    assert rule == ["B", None, None, "C"]
+    assert page.evaluate("window.tryIt.index.close_call") == CLOSE_CALL
+    for margin, expect_any in ((1.0, True), (0.0, False), (CLOSE_CALL, None)):
+        state = page.evaluate("""(margin) => {
+          const t = window.tryIt;
+          t.index.close_call = margin;
+          t.update();
+          const close = (name) => {
+            const p = Array.from(t.predictions[name]).sort((a, b) => b - a);
+            return p[0] - p[1] < margin;
+          };
+          const note = document.querySelector('.ti-close-note');
+          return {summary: document.querySelector('.ti-summary').innerText, note: note.hidden ? null : note.innerText,
+                  expected: [t.genderModel, ...t.pair].map(close)};
+        }""", margin)
+        mentioned = state["summary"].count("close call with")
+        assert mentioned == sum(state["expected"]), state
+        assert (state["note"] is not None) == any(state["expected"]), state
+        if expect_any is not None:
+            assert any(state["expected"]) == expect_any
+        if state["note"] is not None:
+            assert f"less than {round(100 * margin)} percentage points apart" in state["note"]
+
+
 def test_phone_viewport_is_usable(browser, base_url: str) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gen.analysis.findings import Findings, page_findings
-from gen.config import AGE_BINS, GENDERS, IMAGE_SIZE, MODELS_DIR, RACES, ROOT, SITE_SRC
+from gen.config import AGE_BINS, CLOSE_CALL, GENDERS, IMAGE_SIZE, MODELS_DIR, RACES, ROOT, SITE_SRC
 from gen.face.regions import REGION_COLOURS
 from gen.models.registry import MODEL_SPECS, RACE_PAIR
 from gen.stats import LEVEL
@@ -172,7 +172,8 @@ def build_context(docs_dir: Path, models_dir: Path = MODELS_DIR, site_src: Path 
         "samples": load_samples(site_src),
         "versions": load_versions(),
         "config": {"races": RACES, "genders": GENDERS, "age_bins": AGE_BINS, "image_size": IMAGE_SIZE,
-                   "interval_level": interval_level(), "source_url": os.environ.get("SOURCE_URL", ""),
+                   "close_call": CLOSE_CALL, "interval_level": interval_level(),
+                   "source_url": os.environ.get("SOURCE_URL", ""),
                    "model_specs": {name: vars(spec) for name, spec in MODEL_SPECS.items()},
                    "region_colours": REGION_COLOURS},
     }

@@ -8,7 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from gen.config import MODELS_DIR, SITE_SRC
+from gen.config import CLOSE_CALL, MODELS_DIR, SITE_SRC
 from gen.data.samples import read_samples
 from gen.models.export import EXPORT_DIR, export_all, is_current, read_record
 from gen.models.registry import RACE_PAIR, trained_models
@@ -57,6 +57,7 @@ def run(ctx: BuildContext, models_dir: Path = MODELS_DIR, site_src: Path = SITE_
     index = {"models": {name: page_metadata(name, models_dir, calibration) for name in names},
              "samples": publish_samples(out / "samples", site_src),
              "pairs": {"race": [name for name in RACE_PAIR if name in names]},
+             "close_call": CLOSE_CALL,
              "page": publish_page_files(out, models_dir)}
     (out / INDEX_FILE).write_text(json.dumps(index, indent=1) + "\n")
 

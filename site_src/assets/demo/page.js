@@ -17,7 +17,7 @@ import { addWasmGradientKernels, gradCam, integratedGradients } from './explain.
 import { alignedSource, detectFaces, outsideShare, refineAlignment } from './face.js';
 import { decodeImage, InputError, isGrayscale, readPixels, resampleSquare } from './image.js';
 import { downloadAll, loadFaceApi, startTf } from './load.js';
-import { ageRange, loadModel, predictAll, ranked, unusualCalibration, unusualScore } from './predict.js';
+import { ageRange, closeCall, loadModel, predictAll, ranked, unusualCalibration, unusualScore } from './predict.js';
 import { element } from '../dom.js';
 
 const percent = (p) => `${(100 * p).toFixed(p >= 0.995 || p < 0.005 ? 0 : 1)}%`;
@@ -318,6 +318,7 @@ class TryIt {
     this.q('.ti-answers').hidden = true;
     this.q('.ti-summary').replaceChildren();
     this.q('.ti-caution').hidden = true;
+    this.q('.ti-close-note').hidden = true;
     this.q('.ti-ig-result').hidden = true;
   }
 
@@ -364,9 +365,14 @@ class TryIt {
   showPredictions() {
     const p = this.predictions;
     const summary = [];
+    // Close calls of the gender and race answers: the runner-up within the index's margin of the top answer.
+    const runnersUp = Object.fromEntries([this.genderModel, ...this.pair].filter(Boolean).map((name) =>
+      [name, closeCall(p[name], this.models[name].labels, this.index.close_call)]));
+    const closeText = (name) => (runnersUp[name]
+      ? `, a close call with ${runnersUp[name].label} (${percent(runnersUp[name].p)})` : '');
     const gender = this.genderModel && ranked(p[this.genderModel], this.models[this.genderModel].labels)[0];
-    this.q('.ti-gender').textContent = gender ? `${gender.label} (${percent(gender.p)})` : '';
-    if (gender) summary.push(`Gender: ${gender.label} ${percent(gender.p)}`);
+    this.q('.ti-gender').textContent = gender ? `${gender.label} (${percent(gender.p)})${closeText(this.genderModel)}` : '';
+    if (gender) summary.push(`Gender: ${gender.label} ${percent(gender.p)}${closeText(this.genderModel)}`);
     const table = this.q('.ti-race tbody');
     table.replaceChildren();
     const labels = this.pair.length ? this.models[this.pair[0]].labels : [];
@@ -382,7 +388,8 @@ class TryIt {
       table.append(row);
     });
     for (const name of this.pair) {
-      summary.push(`Race (${this.models[name].training_subset || name}): ${best[name].label} ${percent(best[name].p)}`);
+      summary.push(`Race (${this.models[name].training_subset || name}): ${best[name].label} ${percent(best[name].p)}` +
+        closeText(name));
     }
     for (const name of this.ageModels) {
       const info = this.models[name];
@@ -401,6 +408,11 @@ class TryIt {
       if (name === this.ageModels[0]) summary.push(`Age: ${span}`);
     }
     this.q('.ti-summary').replaceChildren(...summary.map((text) => element('span', {}, text)));
+    const note = this.q('.ti-close-note');
+    note.hidden = !Object.values(runnersUp).some(Boolean);
+    const points = Math.round(100 * this.index.close_call);
+    note.textContent = note.hidden ? '' : `A close call: the top two answers are less than ${points} percentage points ` +
+      'apart, so a slightly different crop can swap them.';
   }
 
   showGradCam() {

@@ -51,6 +51,15 @@ export function ranked(probabilities, labels, k = labels.length) {
 }
 
 /**
+ * The runner-up {label, index, p} when it is within `margin` of the top answer (a close call: a slightly
+ * different crop can swap the two), else null.
+ */
+export function closeCall(probabilities, labels, margin) {
+  const [top, second] = ranked(probabilities, labels, 2);
+  return second && top.p - second.p < margin ? second : null;
+}
+
+/**
  * The calibrated age range (gen/age/calibration.py RULE): temperature-scale the softmax, then every bin
  * from the lowest to the highest whose scaled probability reaches the conformal threshold.
  */
