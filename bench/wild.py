@@ -153,6 +153,11 @@ def top_two_margin(probabilities) -> float:
     return float(first - second)
 
 
+def top_answers(analysed: dict) -> dict[str, int]:
+    """Each compared model's top class in what `window.tryIt.analyse` returned."""
+    return {name: int(np.argmax(analysed["predictions"][name]["probabilities"])) for name in COMPARED}
+
+
 def run(url: str, faces: list[Path], empty: int, loads: int, seed: int) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -181,6 +186,8 @@ def run(url: str, faces: list[Path], empty: int, loads: int, seed: int) -> dict:
             original = page.evaluate(ORIGINAL, base64.b64encode(path.read_bytes()).decode())
             realigned = page.evaluate(ANALYSE, base64.b64encode(path.read_bytes()).decode())  # the crop itself, aligned
             result = page.evaluate(ANALYSE, base64.b64encode(_jpeg(photo)).decode())
+            wild_top, realigned_top = top_answers(result), top_answers(realigned)
+            original_top = {name: int(np.argmax(original[name])) for name in COMPARED}
             chosen = result["faces"][result["chosen"]] if result["chosen"] is not None else None
             hit = bool(chosen) and chosen["box"][0] <= centre[0] <= chosen["box"][0] + chosen["box"][2] \
                 and chosen["box"][1] <= centre[1] <= chosen["box"][1] + chosen["box"][3]
@@ -188,17 +195,13 @@ def run(url: str, faces: list[Path], empty: int, loads: int, seed: int) -> dict:
                          "flagged": result["unusual"]["flagged"] if result["unusual"] else None,
                          "ms": result["detect"] + result["align"], "detect_ms": result["detect"],
                          "align_ms": result["align"],
-                         "agree": {name: int(np.argmax(result["predictions"][name]["probabilities"]))
-                                   == int(np.argmax(original[name])) for name in COMPARED},
-                         "bins_apart": {name: abs(int(np.argmax(result["predictions"][name]["probabilities"]))
-                                                  - int(np.argmax(original[name]))) for name in COMPARED},
+                         "agree": {name: wild_top[name] == original_top[name] for name in COMPARED},
+                         "bins_apart": {name: abs(wild_top[name] - original_top[name]) for name in COMPARED},
                          "original_margin": {name: top_two_margin(original[name]) for name in COMPARED},
                          "realigned": realigned["aligned"],
-                         "agree_realigned": {name: int(np.argmax(result["predictions"][name]["probabilities"]))
-                                             == int(np.argmax(realigned["predictions"][name]["probabilities"]))
-                                             for name in COMPARED},
-                         "realigned_vs_original": {name: int(np.argmax(realigned["predictions"][name]["probabilities"]))
-                                                   == int(np.argmax(original[name])) for name in COMPARED}})
+                         "agree_realigned": {name: wild_top[name] == realigned_top[name] for name in COMPARED},
+                         "realigned_vs_original": {name: realigned_top[name] == original_top[name]
+                                                   for name in COMPARED}})
             if (i + 1) % 50 == 0:
                 print(f"  {i + 1}/{len(faces)} photos", file=sys.stderr, flush=True)
         for _ in range(empty):

@@ -371,8 +371,9 @@ class TryIt {
     const closeText = (name) => (runnersUp[name]
       ? `, a close call with ${runnersUp[name].label} (${percent(runnersUp[name].p)})` : '');
     const gender = this.genderModel && ranked(p[this.genderModel], this.models[this.genderModel].labels)[0];
-    this.q('.ti-gender').textContent = gender ? `${gender.label} (${percent(gender.p)})${closeText(this.genderModel)}` : '';
-    if (gender) summary.push(`Gender: ${gender.label} ${percent(gender.p)}${closeText(this.genderModel)}`);
+    const genderClose = gender ? closeText(this.genderModel) : '';
+    this.q('.ti-gender').textContent = gender ? `${gender.label} (${percent(gender.p)})${genderClose}` : '';
+    if (gender) summary.push(`Gender: ${gender.label} ${percent(gender.p)}${genderClose}`);
     const table = this.q('.ti-race tbody');
     table.replaceChildren();
     const labels = this.pair.length ? this.models[this.pair[0]].labels : [];
