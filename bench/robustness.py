@@ -1,6 +1,8 @@
 """Do the answers survive framing errors? Per model: agreement with its answer on the aligned face, and
 accuracy, when the test faces are scaled, shifted or turned by about as much as a face detector's
-alignment is off on real photos.
+alignment is off on real photos, and by the smaller amounts that UTKFace's own framing varies by (after each
+face's best fit to the Try-it page's template, the median face still sits 3-4 px, about 2% of the side, off
+it: models/analysis/face_template.json `residual_after_fit`), which no alignment can remove.
 
 Each test face (the 200 px aligned crop) is padded by reflection, moved by one perturbation (a random
 sign per face, fixed seed), cropped back to 200 px and resized exactly as the training faces were. The
@@ -30,9 +32,11 @@ from gen.stats import proportion
 SIDE = 200  # UTKFace's aligned crops
 PAD = 40  # reflected border: room for 8% scale, 4% shift and 5 degrees at 200 px
 # (name, kind, amount): scale as a fraction, shift as a fraction of the side, rotation in degrees.
-PERTURBATIONS = (("scale 6%", "scale", 0.06), ("scale 8%", "scale", 0.08), ("shift 3%", "shift", 0.03),
-                 ("shift 4%", "shift", 0.04), ("rotate 4°", "rotate", 4.0), ("rotate 5°", "rotate", 5.0))
-GOAL = 0.95  # agreement at 6% scale, 3% shift and 4 degrees
+PERTURBATIONS = (("scale 2%", "scale", 0.02), ("scale 6%", "scale", 0.06), ("scale 8%", "scale", 0.08),
+                 ("shift 1%", "shift", 0.01), ("shift 3%", "shift", 0.03), ("shift 4%", "shift", 0.04),
+                 ("rotate 2°", "rotate", 2.0), ("rotate 4°", "rotate", 4.0), ("rotate 5°", "rotate", 5.0))
+GOAL = 0.95  # agreement at each perturbation in GOAL_AT (the models issue's goal)
+GOAL_AT = ("scale 6%", "shift 3%", "rotate 4°")
 OUT = MODELS_DIR / "analysis" / "robustness.json"
 
 
@@ -87,7 +91,8 @@ def main() -> None:
             for view in views if view != "aligned"}
     record = {"faces": int(len(chosen)), "split": "test", "seed": SEED, "input_size": IMAGE_SIZE,
               "perturbations": [{"name": n, "kind": k, "amount": a} for n, k, a in PERTURBATIONS],
-              "goal_agreement": GOAL, "models": results, "seconds": round(time.monotonic() - started, 1)}
+              "goal_agreement": GOAL, "goal_at": list(GOAL_AT), "models": results,
+              "seconds": round(time.monotonic() - started, 1)}
     OUT.write_text(json.dumps(record, indent=1) + "\n")
     print(f"{len(chosen)} test faces; agreement with the answer on the aligned face (accuracy in brackets)")
     print(f"{'model':14}" + "".join(f"{n:>24}" for n, _, _ in PERTURBATIONS))
