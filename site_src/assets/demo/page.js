@@ -371,7 +371,7 @@ class TryIt {
     const closeText = (name) => (runnersUp[name]
       ? `, a close call with ${runnersUp[name].label} (${percent(runnersUp[name].p)})` : '');
     const gender = this.genderModel && ranked(p[this.genderModel], this.models[this.genderModel].labels)[0];
-    const genderClose = gender ? closeText(this.genderModel) : '';
+    const genderClose = closeText(this.genderModel);
     this.q('.ti-gender').textContent = gender ? `${gender.label} (${percent(gender.p)})${genderClose}` : '';
     if (gender) summary.push(`Gender: ${gender.label} ${percent(gender.p)}${genderClose}`);
     const table = this.q('.ti-race tbody');
